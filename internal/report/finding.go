@@ -1,0 +1,76 @@
+// Package report holds the finding model shared by the engine, the metric
+// rules, the CLI and the collector processor (DESIGN.md §4, §5).
+package report
+
+import (
+	"encoding/json"
+	"sort"
+)
+
+// Severity of a finding, as written to JSON, metrics and logs.
+type Severity string
+
+const (
+	SeverityInfo     Severity = "info"
+	SeverityWarning  Severity = "warning"
+	SeverityCritical Severity = "critical"
+)
+
+// Evidence is one piece of support for a finding: a stack (root→leaf), a
+// metric series, or a fact read from profile metadata.
+type Evidence struct {
+	Kind        string   `json:"kind"` // "stack", "series" or "metadata"
+	Description string   `json:"description,omitempty"`
+	Share       *float64 `json:"share,omitempty"` // share of the service's CPU (stacks) or of the rule's CPU
+	Frames      []string `json:"frames,omitempty"`
+	Series      string   `json:"series,omitempty"`
+	Value       *float64 `json:"value,omitempty"`
+}
+
+// Finding is one piece of advice for one (rule, service).
+type Finding struct {
+	Rule                 string     `json:"rule"`
+	Service              string     `json:"service"`
+	CPURatio             *float64   `json:"cpu_ratio"`
+	CPURatioInterval     []float64  `json:"cpu_ratio_interval,omitempty"` // 95% confidence interval [low, high]
+	Value                *float64   `json:"value"`
+	Severity             Severity   `json:"severity"`
+	ExpectedCPUReduction float64    `json:"expected_cpu_reduction"`
+	Recommendation       string     `json:"recommendation"`
+	Runtime              string     `json:"runtime,omitempty"`
+	Samples              int64      `json:"samples,omitempty"`
+	Evidence             []Evidence `json:"evidence"`
+}
+
+// Report is the CLI's JSON document.
+type Report struct {
+	Findings []Finding `json:"findings"`
+}
+
+// MarshalJSON keeps "findings" and each "evidence" a list, never null.
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	p := plain(r)
+	if p.Findings == nil {
+		p.Findings = []Finding{}
+	}
+	for i := range p.Findings {
+		if p.Findings[i].Evidence == nil {
+			p.Findings[i].Evidence = []Evidence{}
+		}
+	}
+	return json.Marshal(p)
+}
+
+// Sort orders findings by service, then rule, for stable output.
+func Sort(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		if fs[i].Service != fs[j].Service {
+			return fs[i].Service < fs[j].Service
+		}
+		return fs[i].Rule < fs[j].Rule
+	})
+}
+
+// Float returns a pointer to v, for the optional numeric fields.
+func Float(v float64) *float64 { return &v }
