@@ -74,3 +74,20 @@ func Sort(fs []Finding) {
 
 // Float returns a pointer to v, for the optional numeric fields.
 func Float(v float64) *float64 { return &v }
+
+// Signal is a rule's current reading for one service, whether or not it is
+// above its threshold. The processor feeds signals to the finding lifecycle;
+// the CLI reports those that are Active.
+type Signal struct {
+	Rule    string
+	Service string
+	// Active: the reading is at or above the rule's threshold with enough data.
+	Active bool
+	// Level is what the threshold is compared with: the CPU share for profile
+	// rules, the rule's value for metric rules. Hysteresis compares it too.
+	Level float64
+	// Threshold the rule used, for the lifecycle's lower (resolve) level.
+	Threshold float64
+	// Finding is filled in whenever there is enough data to describe one.
+	Finding Finding
+}
