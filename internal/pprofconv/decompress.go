@@ -1,0 +1,77 @@
+package pprofconv
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/google/pprof/profile"
+	"github.com/klauspost/compress/gzip"
+)
+
+// DefaultMaxBytes caps a decompressed profile when the caller gives no cap.
+const DefaultMaxBytes = 512 << 20
+
+// ErrTooLarge is returned (wrapped) when decompressed data passes the cap.
+var ErrTooLarge = errors.New("decompressed size exceeds the limit")
+
+// IsGzip reports whether data starts with the gzip magic number.
+func IsGzip(data []byte) bool {
+	return len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b
+}
+
+// Decompress gunzips data when it carries the gzip magic number, never
+// producing more than maxBytes (a gzip bomb is an error, not an OOM).
+// Data that is not gzip is returned as is.
+func Decompress(data []byte, maxBytes int64) ([]byte, error) {
+	if !IsGzip(data) {
+		return data, nil
+	}
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	defer zr.Close()
+	// Start from a small multiple of the input: pprof compresses 3-10x, and
+	// growing from the input size avoids a length-field-driven allocation.
+	initial := int64(len(data)) * 4
+	if initial > maxBytes {
+		initial = maxBytes
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, initial))
+	n, err := buf.ReadFrom(io.LimitReader(zr, maxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	if n > maxBytes {
+		return nil, fmt.Errorf("gzip: %w (%d bytes)", ErrTooLarge, maxBytes)
+	}
+	return buf.Bytes(), nil
+}
+
+// Parse decompresses (capped) and decodes a pprof profile. It never hands
+// gzip to profile.ParseData, which would gunzip without a limit.
+func Parse(data []byte, maxBytes int64) (p *profile.Profile, err error) {
+	raw, err := Decompress(data, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) == 0 {
+		return nil, errors.New("pprof: empty profile")
+	}
+	// The decoder is not ours; a panic on hostile bytes must become an error.
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("pprof: malformed profile: %v", r)
+		}
+	}()
+	p, err = profile.ParseUncompressed(raw)
+	if err != nil {
+		return nil, fmt.Errorf("pprof: %w", err)
+	}
+	return p, nil
+}
