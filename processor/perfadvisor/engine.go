@@ -1,0 +1,297 @@
+package perfadvisor
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/pprofile"
+	"go.opentelemetry.io/collector/processor"
+	"go.uber.org/zap"
+
+	"github.com/perfadvisor/perfadvisor/internal/attribution"
+	"github.com/perfadvisor/perfadvisor/internal/findings"
+	"github.com/perfadvisor/perfadvisor/internal/fleet"
+	"github.com/perfadvisor/perfadvisor/internal/report"
+	"github.com/perfadvisor/perfadvisor/processor/perfadvisor/internal/windows"
+)
+
+// Sources of signals in the finding lifecycle.
+const (
+	sourceProfiles = "profiles"
+	sourceMetrics  = "metrics"
+)
+
+// staleWindows: a service with no profiles for this many windows has its
+// profile findings judged as if the rules found nothing.
+const staleWindows = 3
+
+// engine is the state one component ID shares across its pipelines: the
+// open windows, the fleet store, the finding lifecycle and the advice waiting
+// to be emitted. Emitters take snapshots under mu and call next without it.
+type engine struct {
+	cfg      *Config
+	logger   *zap.Logger
+	tel      *selfTelemetry
+	analyzer *attribution.Analyzer
+	now      func() time.Time // wall clock; tests replace it
+
+	refs int // guarded by the factory's lock
+
+	mu          sync.Mutex
+	windows     *windows.Set
+	store       *fleet.Store
+	tracker     *findings.Tracker
+	totals      *cpuTotals
+	lastMetrics time.Time // event time of the last metric-rule evaluation
+	dropped     struct{ findings, fleet int64 }
+	queues      map[*eventQueue]struct{} // one per started logs instance
+}
+
+func newEngine(set processor.Settings, cfg *Config) (*engine, error) {
+	cat, err := cfg.catalog()
+	if err != nil {
+		return nil, fmt.Errorf("perfadvisor: %w", err)
+	}
+	an, err := attribution.New(cat, attribution.Options{
+		ServiceAttributes: cfg.ServiceAttributes,
+		MaxServices:       cfg.Limits.MaxServices,
+		MaxEvidenceStacks: cfg.Limits.MaxEvidenceStacks,
+		MinSamples:        cfg.MinSamples,
+		MaxSamplingHz:     cfg.MaxSamplingHz,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("perfadvisor: %w", err)
+	}
+	tel, err := newSelfTelemetry(set.TelemetrySettings)
+	if err != nil {
+		return nil, fmt.Errorf("perfadvisor: self-telemetry: %w", err)
+	}
+	return &engine{
+		cfg:      cfg,
+		logger:   set.Logger,
+		tel:      tel,
+		analyzer: an,
+		now:      time.Now,
+		windows:  windows.NewSet(cfg.Window, cfg.AllowedLateness, cfg.Limits.MaxOpenWindows),
+		store: fleet.NewStore(fleet.Config{
+			ServiceAttributes: cfg.ServiceAttributes,
+			MaxServices:       cfg.Limits.MaxServices,
+			Window:            cfg.MetricsWindow,
+		}, cat),
+		tracker: findings.New(findings.Config{
+			For:             cfg.For,
+			KeepFiringFor:   cfg.KeepFiringFor,
+			HysteresisRatio: cfg.HysteresisRatio,
+			MaxKeys:         cfg.Limits.MaxFindings,
+		}),
+		totals: newCPUTotals(cfg.Limits.MaxServices),
+		queues: map[*eventQueue]struct{}{},
+	}, nil
+}
+
+// close releases what the engine holds once its last instance shut down.
+func (e *engine) close() {}
+
+// processProfiles attributes pd to its event-time windows and returns it untouched.
+func (e *engine) processProfiles(_ context.Context, pd pprofile.Profiles) (pprofile.Profiles, error) {
+	began := time.Now()
+	wall := e.now()
+	var invalid, overServices int64
+	for _, part := range e.route(pd, wall) {
+		for try := 0; try < 2; try++ {
+			ran := part.w.Accumulate(wall, func(st *attribution.Window) {
+				dp, ds := st.DroppedProfiles, st.DroppedServices
+				if err := e.analyzer.Accumulate(part.pd, st); err != nil {
+					e.logger.Debug("profiles partly analysed", zap.Error(err))
+				}
+				invalid += st.DroppedProfiles - dp
+				overServices += st.DroppedServices - ds
+			})
+			if ran {
+				break
+			}
+			// The window closed between routing and analysis: reopen it.
+			e.mu.Lock()
+			w, evicted := e.windows.For(part.w.Start, wall)
+			e.closeLocked(evicted)
+			e.mu.Unlock()
+			part.w = w
+		}
+	}
+	e.mu.Lock()
+	e.closeLocked(e.windows.Due(wall)...)
+	e.mu.Unlock()
+	e.tel.drop(reasonInvalidProfile, invalid)
+	e.tel.drop(reasonMaxServices, overServices)
+	e.tel.analysed(int64(pd.ProfileCount()), int64(pd.SampleCount()), time.Since(began))
+	return pd, nil
+}
+
+// part is the slice of a batch that falls in one window.
+type part struct {
+	w  *windows.Window
+	pd pprofile.Profiles
+}
+
+type profileRef struct{ r, s, p int }
+
+// route assigns every profile of pd to a window. A batch inside one window
+// (the usual case) is analysed as it is; otherwise each window gets a copy of
+// its own profiles, so pd itself is never changed.
+func (e *engine) route(pd pprofile.Profiles, wall time.Time) []part {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	byWindow := map[*windows.Window][]profileRef{}
+	var order []*windows.Window
+	var newest time.Time
+	for r, rp := range pd.ResourceProfiles().All() {
+		for s, sp := range rp.ScopeProfiles().All() {
+			for p, prof := range sp.Profiles().All() {
+				t := prof.Time().AsTime()
+				if prof.Time() == 0 {
+					t = time.Time{}
+				} else if t.After(newest) {
+					newest = t
+				}
+				w, evicted := e.windows.For(e.windows.EventTime(t, wall), wall)
+				e.closeLocked(evicted)
+				if _, ok := byWindow[w]; !ok {
+					order = append(order, w)
+				}
+				byWindow[w] = append(byWindow[w], profileRef{r, s, p})
+			}
+		}
+	}
+	e.windows.Observe(newest)
+	if len(order) == 1 {
+		return []part{{w: order[0], pd: pd}}
+	}
+	parts := make([]part, 0, len(order))
+	for _, w := range order {
+		parts = append(parts, part{w: w, pd: subset(pd, byWindow[w])})
+	}
+	return parts
+}
+
+// subset copies the listed profiles of pd, with their resource, scope and
+// the shared dictionary, into a new Profiles.
+func subset(pd pprofile.Profiles, refs []profileRef) pprofile.Profiles {
+	out := pprofile.NewProfiles()
+	pd.Dictionary().CopyTo(out.Dictionary())
+	lastR, lastS := -1, -1
+	var rp pprofile.ResourceProfiles
+	var sp pprofile.ScopeProfiles
+	for _, ref := range refs {
+		srcR := pd.ResourceProfiles().At(ref.r)
+		if ref.r != lastR {
+			rp = out.ResourceProfiles().AppendEmpty()
+			srcR.Resource().CopyTo(rp.Resource())
+			rp.SetSchemaUrl(srcR.SchemaUrl())
+			lastR, lastS = ref.r, -1
+		}
+		srcS := srcR.ScopeProfiles().At(ref.s)
+		if ref.s != lastS {
+			sp = rp.ScopeProfiles().AppendEmpty()
+			srcS.Scope().CopyTo(sp.Scope())
+			sp.SetSchemaUrl(srcS.SchemaUrl())
+			lastS = ref.s
+		}
+		srcS.Profiles().At(ref.p).CopyTo(sp.Profiles().AppendEmpty())
+	}
+	return out
+}
+
+// closeLocked judges closed windows: each service's signals go through the
+// lifecycle at the window's end. Caller holds e.mu.
+func (e *engine) closeLocked(ws ...*windows.Window) {
+	for _, w := range ws {
+		if w == nil {
+			continue
+		}
+		st := w.Stats()
+		if st == nil {
+			continue
+		}
+		services := make(map[string]bool, len(st.Services))
+		var signals []report.Signal
+		for name, ss := range st.Services {
+			services[name] = true
+			sigs := e.analyzer.Evaluate(ss)
+			for i := range sigs {
+				if extra := e.store.Evidence(sigs[i].Service, sigs[i].Rule); len(extra) > 0 {
+					sigs[i].Finding.Evidence = append(sigs[i].Finding.Evidence, extra...)
+				}
+			}
+			signals = append(signals, sigs...)
+			e.totals.add(name, ss, w.End, e.cfg.Window, e.now())
+		}
+		e.applyLocked(w.End, findings.Scope{
+			Source:     sourceProfiles,
+			Services:   services,
+			StaleAfter: staleWindows * e.cfg.Window,
+		}, signals)
+	}
+}
+
+// applyLocked runs the lifecycle and queues its changes. Caller holds e.mu.
+func (e *engine) applyLocked(at time.Time, scope findings.Scope, signals []report.Signal) {
+	before := e.tracker.Dropped()
+	changes := e.tracker.Update(at, scope, signals)
+	e.tel.drop(reasonMaxFindings, e.tracker.Dropped()-before)
+	for _, c := range changes {
+		if c.Kind == findings.Raised {
+			e.tel.raised.Add(context.Background(), 1)
+		}
+		for q := range e.queues {
+			if !q.push(c) {
+				e.tel.drop(reasonLogQueueFull, 1)
+			}
+		}
+	}
+}
+
+// processMetrics feeds the fleet store and returns md untouched.
+func (e *engine) processMetrics(_ context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	before := e.store.Dropped()
+	e.store.Add(md)
+	e.tel.drop(reasonMaxServices, e.store.Dropped()-before)
+	return md, nil
+}
+
+// processLogs passes logs through; advice is added beside them.
+func (e *engine) processLogs(_ context.Context, ld plog.Logs) (plog.Logs, error) {
+	return ld, nil
+}
+
+// tick closes windows that went idle on the wall clock and judges the metric
+// rules at the newest metric event time.
+func (e *engine) tick(wall time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.closeLocked(e.windows.Due(wall)...)
+	latest := e.store.Latest()
+	if latest.IsZero() || !latest.After(e.lastMetrics) {
+		return
+	}
+	e.lastMetrics = latest
+	e.applyLocked(latest, findings.Scope{Source: sourceMetrics}, e.store.Evaluate(latest))
+}
+
+// subscribe gives a logs instance its own queue of state changes.
+func (e *engine) subscribe(q *eventQueue) {
+	e.mu.Lock()
+	e.queues[q] = struct{}{}
+	e.mu.Unlock()
+}
+
+func (e *engine) unsubscribe(q *eventQueue) {
+	e.mu.Lock()
+	delete(e.queues, q)
+	e.mu.Unlock()
+}

@@ -1,0 +1,221 @@
+package perfadvisor
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+
+	"github.com/perfadvisor/perfadvisor/internal/findings"
+	"github.com/perfadvisor/perfadvisor/internal/report"
+	"github.com/perfadvisor/perfadvisor/processor/perfadvisor/internal/metadata"
+)
+
+// Emitted event and attribute names (DESIGN.md §5; fixed).
+const (
+	eventRaised   = "perfadvisor.finding.raised"
+	eventResolved = "perfadvisor.finding.resolved"
+
+	attrEventName      = "event.name"
+	attrCPURatio       = "perfadvisor.cpu_ratio"
+	attrExpected       = "perfadvisor.expected_cpu_reduction"
+	attrRecommendation = "perfadvisor.recommendation"
+	attrEvidence       = "perfadvisor.evidence"
+	attrValue          = "perfadvisor.value"
+)
+
+// eventQueue holds the state changes waiting for one logs instance's flush.
+type eventQueue struct {
+	mu    sync.Mutex
+	max   int
+	items []findings.Change
+}
+
+// push queues c; false when the queue is full (the change is dropped).
+func (q *eventQueue) push(c findings.Change) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) >= q.max {
+		return false
+	}
+	q.items = append(q.items, c)
+	return true
+}
+
+func (q *eventQueue) drain() []findings.Change {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := q.items
+	q.items = nil
+	return out
+}
+
+// logsEmitter belongs to the instance in a logs pipeline: one log record per
+// state change, flushed every emit_interval and on Shutdown.
+type logsEmitter struct {
+	e     *engine
+	next  consumer.Logs
+	queue *eventQueue
+	loop  loop
+}
+
+func newLogsEmitter(e *engine, next consumer.Logs) *logsEmitter {
+	return &logsEmitter{e: e, next: next, queue: &eventQueue{max: e.cfg.Limits.MaxQueuedEvents}}
+}
+
+func (l *logsEmitter) start(context.Context, component.Host) error {
+	l.e.subscribe(l.queue)
+	l.loop.start(l.e.cfg.EmitInterval, l.emit)
+	return nil
+}
+
+func (l *logsEmitter) shutdown(ctx context.Context) error {
+	if l.loop.stop() {
+		l.emit(ctx)
+		l.e.unsubscribe(l.queue)
+	}
+	return nil
+}
+
+func (l *logsEmitter) emit(ctx context.Context) {
+	wall := l.e.now()
+	l.e.tick(wall)
+	changes := l.queue.drain()
+	if len(changes) == 0 {
+		return
+	}
+	ld := findingEvents(changes, pcommon.NewTimestampFromTime(wall), l.e.cfg.Limits.MaxEvidenceLength)
+	if err := l.next.ConsumeLogs(ctx, ld); err != nil {
+		l.e.logger.Warn("perfadvisor: finding events not accepted downstream", zap.Error(err))
+		l.e.tel.drop(reasonEmitFailed, int64(len(changes)))
+	}
+}
+
+// findingEvents writes one log record per change, grouped by service.
+func findingEvents(changes []findings.Change, observed pcommon.Timestamp, maxEvidence int) plog.Logs {
+	ld := plog.NewLogs()
+	bySvc := map[string]plog.LogRecordSlice{}
+	for _, c := range changes {
+		recs, ok := bySvc[c.Alert.Service]
+		if !ok {
+			rl := ld.ResourceLogs().AppendEmpty()
+			rl.Resource().Attributes().PutStr(attrServiceName, c.Alert.Service)
+			sl := rl.ScopeLogs().AppendEmpty()
+			sl.Scope().SetName(metadata.ScopeName)
+			recs = sl.LogRecords()
+			bySvc[c.Alert.Service] = recs
+		}
+		writeEvent(recs.AppendEmpty(), c, observed, maxEvidence)
+	}
+	return ld
+}
+
+func writeEvent(lr plog.LogRecord, c findings.Change, observed pcommon.Timestamp, maxEvidence int) {
+	f := c.Alert.Finding
+	sev := severityOf(f)
+	name := eventRaised
+	if c.Kind == findings.Resolved {
+		name = eventResolved
+	}
+	lr.SetEventName(name)
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(c.At)) // event time of the change
+	lr.SetObservedTimestamp(observed)
+	switch sev {
+	case report.SeverityCritical:
+		lr.SetSeverityNumber(plog.SeverityNumberError)
+		lr.SetSeverityText("ERROR")
+	case report.SeverityInfo:
+		lr.SetSeverityNumber(plog.SeverityNumberInfo)
+		lr.SetSeverityText("INFO")
+	default:
+		lr.SetSeverityNumber(plog.SeverityNumberWarn)
+		lr.SetSeverityText("WARN")
+	}
+	a := lr.Attributes()
+	a.PutStr(attrEventName, name)
+	a.PutStr(attrRule, c.Alert.Rule)
+	a.PutStr(attrSeverity, string(sev))
+	if f.CPURatio != nil {
+		a.PutDouble(attrCPURatio, *f.CPURatio)
+	}
+	if f.Value != nil {
+		a.PutDouble(attrValue, *f.Value)
+	}
+	a.PutDouble(attrExpected, f.ExpectedCPUReduction)
+	a.PutStr(attrRecommendation, f.Recommendation)
+	a.PutStr(attrEvidence, evidenceString(f.Evidence, maxEvidence))
+	lr.Body().SetStr(sentence(c))
+}
+
+// sentence is the event's body: what happened, in one line a person reads.
+func sentence(c findings.Change) string {
+	a := c.Alert
+	level := describeLevel(a.Finding, a.Level)
+	if c.Kind == findings.Resolved {
+		return fmt.Sprintf("%s resolved for %s: %s, below the resolve level.", a.Rule, a.Service, level)
+	}
+	return fmt.Sprintf("%s raised for %s: %s; fixing it is expected to save %.1f%% of CPU.",
+		a.Rule, a.Service, level, 100*a.Finding.ExpectedCPUReduction)
+}
+
+func describeLevel(f report.Finding, level float64) string {
+	switch {
+	case f.CPURatio != nil:
+		return fmt.Sprintf("%.1f%% of its CPU is attributed to the rule", 100*level)
+	case f.Value != nil:
+		return fmt.Sprintf("the rule's value is %.3g", level)
+	default:
+		return fmt.Sprintf("the level is %.3g", level)
+	}
+}
+
+// evidenceString renders the top evidence on one line, cut to max bytes
+// (at a rune boundary) so a huge stack cannot blow up a log record.
+func evidenceString(ev []report.Evidence, max int) string {
+	var b strings.Builder
+	for i, e := range ev {
+		if b.Len() >= max {
+			break
+		}
+		if i > 0 {
+			b.WriteString(" | ")
+		}
+		if e.Share != nil {
+			fmt.Fprintf(&b, "%.1f%% ", 100**e.Share)
+		}
+		switch {
+		case len(e.Frames) > 0:
+			b.WriteString(strings.Join(e.Frames, ";"))
+		case e.Series != "":
+			b.WriteString(e.Series)
+			if e.Value != nil {
+				fmt.Fprintf(&b, "=%.4g", *e.Value)
+			}
+		default:
+			b.WriteString(e.Description)
+		}
+	}
+	return truncate(b.String(), max)
+}
+
+func truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	const ell = "…"
+	cut := max - len(ell)
+	if cut < 0 {
+		return s[:0]
+	}
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ell
+}

@@ -1,0 +1,222 @@
+package perfadvisor
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.uber.org/zap"
+
+	"github.com/perfadvisor/perfadvisor/internal/findings"
+	"github.com/perfadvisor/perfadvisor/internal/fleet"
+	"github.com/perfadvisor/perfadvisor/internal/report"
+	"github.com/perfadvisor/perfadvisor/processor/perfadvisor/internal/metadata"
+)
+
+// Emitted metric and attribute names (DESIGN.md §5; fixed).
+const (
+	metricFindingActive      = "perfadvisor.finding.active"
+	metricFindingCPURatio    = "perfadvisor.finding.cpu_ratio"
+	metricFindingExpected    = "perfadvisor.finding.expected_cpu_reduction"
+	metricServiceCPUUsage    = "perfadvisor.service.cpu.usage"
+	metricServiceFleetRatio  = "perfadvisor.service.cpu.fleet_median_ratio"
+	metricRuleCPUTime        = "perfadvisor.rule.cpu.time"
+	metricServiceProfiledCPU = "perfadvisor.service.profiled_cpu.time"
+
+	attrServiceName = "service.name"
+	attrRule        = "perfadvisor.rule"
+	attrSeverity    = "perfadvisor.severity"
+)
+
+// metricsEmitter belongs to the instance in a metrics pipeline: it alone
+// calls that pipeline's next, from Start to Shutdown.
+type metricsEmitter struct {
+	e    *engine
+	next consumer.Metrics
+	loop loop
+}
+
+func newMetricsEmitter(e *engine, next consumer.Metrics) *metricsEmitter {
+	return &metricsEmitter{e: e, next: next}
+}
+
+func (m *metricsEmitter) start(context.Context, component.Host) error {
+	m.loop.start(m.e.cfg.EmitInterval, m.emit)
+	return nil
+}
+
+// shutdown stops the loop and flushes once more; downstream is still running.
+func (m *metricsEmitter) shutdown(ctx context.Context) error {
+	if m.loop.stop() {
+		m.emit(ctx)
+	}
+	return nil
+}
+
+func (m *metricsEmitter) emit(ctx context.Context) {
+	wall := m.e.now()
+	m.e.tick(wall)
+	md := m.e.advisoryMetrics(wall)
+	if md.ResourceMetrics().Len() == 0 {
+		return
+	}
+	// md belongs to downstream from here on; the engine lock is not held.
+	if err := m.next.ConsumeMetrics(ctx, md); err != nil {
+		m.e.logger.Warn("perfadvisor: advisory metrics not accepted downstream", zap.Error(err))
+		m.e.tel.drop(reasonEmitFailed, int64(md.DataPointCount()))
+	}
+}
+
+// serviceView gathers what one service's ResourceMetrics holds.
+type serviceView struct {
+	firing []findings.Alert
+	usage  *fleet.ServiceUsage
+	totals *serviceTotals
+	cores  float64
+	hasCPU bool // cores from profiles, for services with no CPU metric
+}
+
+// advisoryMetrics snapshots the advice as metrics stamped with wall time.
+func (e *engine) advisoryMetrics(wall time.Time) pmetric.Metrics {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	views := map[string]*serviceView{}
+	view := func(s string) *serviceView {
+		v, ok := views[s]
+		if !ok {
+			v = &serviceView{}
+			views[s] = v
+		}
+		return v
+	}
+	for _, a := range e.tracker.Firing() {
+		v := view(a.Service)
+		v.firing = append(v.firing, a)
+	}
+	if latest := e.store.Latest(); !latest.IsZero() {
+		for _, u := range e.store.Usage(latest) {
+			view(u.Service).usage = &u
+		}
+	}
+	watermark := e.windows.Watermark()
+	for name, st := range e.totals.services {
+		v := view(name)
+		v.totals = st
+		if v.usage == nil && watermark.Sub(st.coresAt) <= staleWindows*e.cfg.Window {
+			v.cores, v.hasCPU = st.cores, true
+		}
+	}
+	names := make([]string, 0, len(views))
+	for n := range views {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+
+	md := pmetric.NewMetrics()
+	ts := pcommon.NewTimestampFromTime(wall)
+	for _, name := range names {
+		v := views[name]
+		rm := md.ResourceMetrics().AppendEmpty()
+		rm.Resource().Attributes().PutStr(attrServiceName, name)
+		sm := rm.ScopeMetrics().AppendEmpty()
+		sm.Scope().SetName(metadata.ScopeName)
+		ms := sm.Metrics()
+		if len(v.firing) > 0 {
+			active := gauge(ms, metricFindingActive, "{finding}", "1 while a finding is raised.")
+			ratio := gauge(ms, metricFindingCPURatio, "1", "Share of the service's CPU attributed to the rule.")
+			expected := gauge(ms, metricFindingExpected, "1", "Share of CPU the fix is expected to save.")
+			for _, a := range v.firing {
+				sev := string(severityOf(a.Finding))
+				dp := active.DataPoints().AppendEmpty()
+				findingAttrs(dp.Attributes(), a.Rule, sev)
+				dp.SetTimestamp(ts)
+				dp.SetIntValue(1)
+				if a.Finding.CPURatio != nil {
+					dp := ratio.DataPoints().AppendEmpty()
+					findingAttrs(dp.Attributes(), a.Rule, sev)
+					dp.SetTimestamp(ts)
+					dp.SetDoubleValue(*a.Finding.CPURatio)
+				}
+				dp = expected.DataPoints().AppendEmpty()
+				findingAttrs(dp.Attributes(), a.Rule, sev)
+				dp.SetTimestamp(ts)
+				dp.SetDoubleValue(a.Finding.ExpectedCPUReduction)
+			}
+			if ratio.DataPoints().Len() == 0 {
+				ms.RemoveIf(func(m pmetric.Metric) bool { return m.Name() == metricFindingCPURatio })
+			}
+		}
+		switch {
+		case v.usage != nil:
+			dp := gauge(ms, metricServiceCPUUsage, "{cpu}", "Cores used by the service in the window.").DataPoints().AppendEmpty()
+			dp.SetTimestamp(ts)
+			dp.SetDoubleValue(v.usage.Cores)
+			dp = gauge(ms, metricServiceFleetRatio, "1", "The service's CPU over the fleet median.").DataPoints().AppendEmpty()
+			dp.SetTimestamp(ts)
+			dp.SetDoubleValue(v.usage.FleetMedianRatio)
+		case v.hasCPU:
+			dp := gauge(ms, metricServiceCPUUsage, "{cpu}", "Cores used by the service in the window.").DataPoints().AppendEmpty()
+			dp.SetTimestamp(ts)
+			dp.SetDoubleValue(v.cores)
+		}
+		if st := v.totals; st != nil {
+			if len(st.rules) > 0 {
+				sum := cumulative(ms, metricRuleCPUTime, "Profiled CPU time attributed to the rule.")
+				rules := make([]string, 0, len(st.rules))
+				for id := range st.rules {
+					rules = append(rules, id)
+				}
+				sort.Strings(rules)
+				for _, id := range rules {
+					rt := st.rules[id]
+					dp := sum.DataPoints().AppendEmpty()
+					dp.Attributes().PutStr(attrRule, id)
+					dp.SetStartTimestamp(rt.start)
+					dp.SetTimestamp(ts)
+					dp.SetDoubleValue(rt.seconds)
+				}
+			}
+			dp := cumulative(ms, metricServiceProfiledCPU, "All profiled CPU time of the service.").DataPoints().AppendEmpty()
+			dp.SetStartTimestamp(st.start)
+			dp.SetTimestamp(ts)
+			dp.SetDoubleValue(st.seconds)
+		}
+	}
+	return md
+}
+
+func gauge(ms pmetric.MetricSlice, name, unit, desc string) pmetric.Gauge {
+	m := ms.AppendEmpty()
+	m.SetName(name)
+	m.SetUnit(unit)
+	m.SetDescription(desc)
+	return m.SetEmptyGauge()
+}
+
+func cumulative(ms pmetric.MetricSlice, name, desc string) pmetric.Sum {
+	m := ms.AppendEmpty()
+	m.SetName(name)
+	m.SetUnit("s")
+	m.SetDescription(desc)
+	s := m.SetEmptySum()
+	s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	s.SetIsMonotonic(true)
+	return s
+}
+
+func findingAttrs(m pcommon.Map, rule, severity string) {
+	m.PutStr(attrRule, rule)
+	m.PutStr(attrSeverity, severity)
+}
+
+// severityOf defaults to warning when the engine left the severity empty.
+func severityOf(f report.Finding) report.Severity {
+	if f.Severity == "" {
+		return report.SeverityWarning
+	}
+	return f.Severity
+}
