@@ -1,0 +1,90 @@
+// Command perfadvisor analyses profiles and metrics offline with the same
+// engine as the collector processor (DESIGN.md §4).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitInput = 1 // unreadable input or a failure while analysing it
+	exitUsage = 2 // bad command line or config
+)
+
+// usageError is a bad command line; it exits with exitUsage.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+const usage = `usage:
+  perfadvisor analyze [--format text|json] [--service NAME] [--config FILE] [--input-format F] FILE...
+  perfadvisor compare --before FILE... --after FILE... [--format text|json|markdown] [--service NAME] [--config FILE]
+  perfadvisor rules   [--format text|json] [--config FILE]
+
+FILE is pprof (gzipped or not), OTLP profiles (protobuf or JSON) or OTLP
+metrics (JSON object, JSON lines, protobuf); the format is detected from the
+content unless --input-format pprof|otlp-profiles|otlp-metrics forces it.
+See docs/cli.md.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command and returns its exit code. A panic anywhere
+// below becomes one line on stderr, never a stack trace.
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "perfadvisor: internal error: %s\n", oneLine(fmt.Sprint(r)))
+			code = exitInput
+		}
+	}()
+	err := dispatch(args, stdout)
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, errHelp) {
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "perfadvisor: %s\n", oneLine(err.Error()))
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return exitUsage
+	}
+	return exitInput
+}
+
+var errHelp = errors.New("help")
+
+func dispatch(args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usagef("no command; run 'perfadvisor help' (commands: analyze, compare, rules)")
+	}
+	switch args[0] {
+	case "analyze":
+		return cmdAnalyze(args[1:], stdout)
+	case "compare":
+		return cmdCompare(args[1:], stdout)
+	case "rules":
+		return cmdRules(args[1:], stdout)
+	case "help", "-h", "--help", "-help":
+		return errHelp
+	}
+	return usagef("unknown command %q (commands: analyze, compare, rules)", args[0])
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.ReplaceAll(s, "\r", " ")
+	return strings.ReplaceAll(s, "\n", "; ")
+}

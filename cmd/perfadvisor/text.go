@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/perfadvisor/perfadvisor/internal/report"
+)
+
+// maxTextStacks and maxTextFrames keep the text report readable; the JSON
+// report carries all the evidence the engine kept.
+const (
+	maxTextStacks = 3
+	maxTextFrames = 8
+)
+
+func writeText(w io.Writer, rep report.Report, res *result) {
+	if len(rep.Findings) == 0 {
+		fmt.Fprintf(w, "No findings in %d file(s) (%d service(s) with profiles).\n", res.files, len(res.window.Services))
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RULE\tSERVICE\tCPU SHARE (95% CI)\tEXPECTED SAVING\tVALUE\tSEVERITY")
+	for _, f := range rep.Findings {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Rule, f.Service, shareText(f), pct(f.ExpectedCPUReduction), num(f.Value), f.Severity)
+	}
+	tw.Flush()
+	for _, f := range rep.Findings {
+		fmt.Fprintf(w, "\n== %s · %s (%s)\n", f.Rule, f.Service, f.Severity)
+		var facts []string
+		if f.CPURatio != nil {
+			facts = append(facts, "CPU share "+shareText(f))
+		}
+		if f.Value != nil {
+			facts = append(facts, "value "+num(f.Value))
+		}
+		facts = append(facts, "expected saving "+pct(f.ExpectedCPUReduction)+" of CPU")
+		if f.Samples > 0 {
+			facts = append(facts, fmt.Sprintf("%d samples", f.Samples))
+		}
+		if f.Runtime != "" {
+			facts = append(facts, "runtime "+f.Runtime)
+		}
+		fmt.Fprintf(w, "   %s\n", strings.Join(facts, ", "))
+		stacks := 0
+		for _, e := range f.Evidence {
+			switch e.Kind {
+			case "stack":
+				if stacks == maxTextStacks {
+					continue
+				}
+				stacks++
+				fmt.Fprintf(w, "   %6s  %s\n", pctPtr(e.Share), framesText(e.Frames))
+			case "series":
+				fmt.Fprintf(w, "   series  %s = %s  %s\n", e.Series, num(e.Value), e.Description)
+			default:
+				fmt.Fprintf(w, "   note    %s\n", e.Description)
+			}
+		}
+		if f.Recommendation != "" {
+			fmt.Fprintf(w, "   Fix: %s\n", indent(f.Recommendation, "        "))
+		}
+	}
+}
+
+func shareText(f report.Finding) string {
+	if f.CPURatio == nil {
+		return "-"
+	}
+	s := pct(*f.CPURatio)
+	if len(f.CPURatioInterval) == 2 {
+		s += fmt.Sprintf(" (%s-%s)", pct(f.CPURatioInterval[0]), pct(f.CPURatioInterval[1]))
+	}
+	return s
+}
+
+func pct(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }
+
+func pctPtr(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return pct(*v)
+}
+
+func num(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.3g", *v)
+}
+
+// framesText shows a stack root→leaf, eliding the middle of deep stacks.
+func framesText(frames []string) string {
+	if len(frames) > maxTextFrames {
+		head, tail := frames[:2], frames[len(frames)-(maxTextFrames-3):]
+		frames = append(append(append([]string{}, head...), "…"), tail...)
+	}
+	return strings.Join(frames, " > ")
+}
+
+func indent(s, prefix string) string {
+	return strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n"+prefix)
+}
