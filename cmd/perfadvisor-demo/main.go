@@ -36,6 +36,7 @@ type options struct {
 	step         time.Duration
 	backfill     time.Duration
 	rounds       int
+	advice       string
 }
 
 func main() {
@@ -56,6 +57,7 @@ func run(args []string, out io.Writer) error {
 	fs.DurationVar(&o.step, "step", 30*time.Second, "event time each round covers")
 	fs.DurationVar(&o.backfill, "backfill", 10*time.Minute, "how far in the past the event-time clock starts")
 	fs.IntVar(&o.rounds, "rounds", 0, "stop after this many rounds (0: until interrupted)")
+	fs.StringVar(&o.advice, "advice", "", "the collector's Prometheus endpoint; when set, raised findings are printed as they change")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -91,6 +93,7 @@ func run(args []string, out io.Writer) error {
 // clock is behind the present a round follows every interval; after that it
 // waits for the clock, so no data is ever stamped in the future.
 func feed(ctx context.Context, o options, r *replay, s *sender, out io.Writer) error {
+	lastAdvice := ""
 	for n := 1; o.rounds == 0 || n <= o.rounds; n++ {
 		rd := r.next()
 		if wait := time.Until(rd.End); wait > 0 {
@@ -119,6 +122,14 @@ func feed(ctx context.Context, o options, r *replay, s *sender, out io.Writer) e
 		}
 		fmt.Fprintf(out, "round %d: event time %s, %d profile messages, %d metric points: %s\n",
 			n, rd.End.UTC().Format(time.TimeOnly), len(rd.Profiles), points, status)
+		if o.advice != "" {
+			if fs, err := fetchAdvice(ctx, o.advice); err == nil {
+				if a := formatAdvice(fs); a != lastAdvice {
+					fmt.Fprintln(out, a)
+					lastAdvice = a
+				}
+			}
+		}
 		if o.rounds != 0 && n == o.rounds {
 			break
 		}
