@@ -1,14 +1,12 @@
 // Package fleet derives per-service CPU and goroutine series from metric
-// streams and judges the service-level rules (DESIGN.md §2 "summary" rules).
-//
-// API CONTRACT (stub written by the coordinator; the metric-rules owner fills
-// it in, keeping these names and signatures so the CLI and processor compile).
+// streams and judges the service-level rules (DESIGN.md §2 "summary" rules):
+// service_cpu_outlier, service_elevated_baseline, service_cpu_spikes and
+// goroutine_growth, plus cross-signal evidence for the profile rules.
 package fleet
 
 import (
+	"sync"
 	"time"
-
-	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/perfadvisor/perfadvisor/internal/catalog"
 	"github.com/perfadvisor/perfadvisor/internal/report"
@@ -20,23 +18,109 @@ type Config struct {
 	MaxServices       int
 	// Window is the trailing event-time span judged by Evaluate (live).
 	Window time.Duration
+
+	// LongWindow is the trailing span the baseline and spike rules judge live:
+	// a floor or a pattern of bursts needs more history than Window.
+	LongWindow time.Duration
+	// GrowthWindow is the trailing span goroutine_growth fits its line over.
+	GrowthWindow time.Duration
+	// DefaultService names data that carries none of ServiceAttributes (the
+	// CLI's --service); empty means such data is not analysed.
+	DefaultService      string
+	MaxSeriesPerService int
+	MaxPointsPerSeries  int
 }
 
-// Store keeps bounded per-service series on event time.
-type Store struct{}
+// Defaults for the zero fields of Config.
+const (
+	DefaultMaxServices         = 1000
+	DefaultWindow              = 5 * time.Minute
+	DefaultLongWindow          = time.Hour
+	DefaultGrowthWindow        = 2 * time.Hour
+	DefaultMaxSeriesPerService = 256
+	DefaultMaxPointsPerSeries  = 2048
+)
+
+func (c Config) withDefaults() Config {
+	if c.MaxServices <= 0 {
+		c.MaxServices = DefaultMaxServices
+	}
+	if c.Window <= 0 {
+		c.Window = DefaultWindow
+	}
+	if c.LongWindow <= 0 {
+		c.LongWindow = DefaultLongWindow
+	}
+	if c.GrowthWindow <= 0 {
+		c.GrowthWindow = DefaultGrowthWindow
+	}
+	if c.MaxSeriesPerService <= 0 {
+		c.MaxSeriesPerService = DefaultMaxSeriesPerService
+	}
+	if c.MaxPointsPerSeries < 16 {
+		c.MaxPointsPerSeries = DefaultMaxPointsPerSeries
+	}
+	return c
+}
+
+// Store keeps bounded per-service series on event time. It is safe for
+// concurrent use: the processor adds batches while a timer evaluates.
+type Store struct {
+	mu       sync.Mutex
+	cfg      Config
+	rules    ruleSet
+	services map[string]*service
+	latest   int64
+	dropped  int64
+	invalid  int64
+	// raised holds the live state per (rule, service), for the gates' hysteresis.
+	raised map[ruleKey]bool
+}
+
+type ruleKey struct{ rule, service string }
 
 // NewStore returns an empty Store.
-func NewStore(cfg Config, cat *catalog.Catalog) *Store { return &Store{} }
+func NewStore(cfg Config, cat *catalog.Catalog) *Store {
+	return &Store{
+		cfg:      cfg.withDefaults(),
+		rules:    rulesFrom(cat),
+		services: map[string]*service{},
+		raised:   map[ruleKey]bool{},
+	}
+}
 
-// Add ingests the CPU, goroutine and cross-signal series in md. It never mutates md.
-func (s *Store) Add(md pmetric.Metrics) {}
+// Latest is the newest event time seen.
+func (s *Store) Latest() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.latest == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, s.latest).UTC()
+}
 
-// Evaluate returns the metric rules' signals as of event time now (live collector).
-func (s *Store) Evaluate(now time.Time) []report.Signal { return nil }
+// Dropped counts datapoints refused by the caps (services, series per
+// service, points per series); the data itself passes through untouched.
+func (s *Store) Dropped() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dropped
+}
 
-// Replay judges the whole input (CLI): a finding per (rule, service) raised at
-// any point, with value computed over the whole input (DESIGN.md §4).
-func (s *Store) Replay() []report.Finding { return nil }
+// Invalid counts datapoints ignored as unusable: NaN or infinite values, or
+// no timestamp.
+func (s *Store) Invalid() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.invalid
+}
+
+// Services returns how many services are tracked.
+func (s *Store) Services() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.services)
+}
 
 // ServiceUsage is one service's CPU in the trailing window.
 type ServiceUsage struct {
@@ -45,15 +129,4 @@ type ServiceUsage struct {
 	FleetMedianRatio float64
 }
 
-// Usage returns every tracked service's CPU as of event time now.
-func (s *Store) Usage(now time.Time) []ServiceUsage { return nil }
-
-// Evidence returns metric series that support a profile rule's finding for a
-// service (e.g. go_memstats_alloc_bytes_total for alloc_gc_pressure).
-func (s *Store) Evidence(service, rule string) []report.Evidence { return nil }
-
-// Latest is the newest event time seen.
-func (s *Store) Latest() time.Time { return time.Time{} }
-
-// Dropped counts series or services refused by the caps.
-func (s *Store) Dropped() int64 { return 0 }
+var _ = report.Finding{}

@@ -1,0 +1,204 @@
+package fleet
+
+import (
+	"math"
+	"time"
+
+	"github.com/perfadvisor/perfadvisor/internal/report"
+)
+
+// maxReplaySteps bounds the sliding evaluation of a long replay.
+const maxReplaySteps = 240
+
+// Replay judges the whole input (CLI): a finding per (rule, service) raised at
+// any point, with value computed over the whole input (DESIGN.md §4).
+//
+// "At any point" is a sliding live evaluation over the input's event time
+// (Window for the outlier, LongWindow for baseline and spikes, GrowthWindow
+// for growth) plus one judgement of the whole input; the reported finding is
+// always the whole-input one when the whole input has enough data.
+func (s *Store) Replay() []report.Finding {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lo, hi := s.bounds()
+	if hi <= lo {
+		return []report.Finding{}
+	}
+	whole := map[ruleKey]verdict{}
+	raised := map[ruleKey]verdict{}
+	note := func(vs []verdict, all map[ruleKey]verdict) {
+		for _, v := range vs {
+			k := ruleKey{v.rule, v.service}
+			if all != nil {
+				all[k] = v
+			}
+			if v.active {
+				if old, ok := raised[k]; !ok || v.level > old.level {
+					raised[k] = v
+				}
+			}
+		}
+	}
+	cpu := s.cpuAll(lo, hi)
+	note(s.judgeOutlier(cpu), whole)
+	note(s.judgeBaseline(cpu), whole)
+	note(s.judgeSpikes(cpu, lo), whole)
+	note(s.judgeGrowth(lo, hi), whole)
+	note(s.judgeCrossSignals(lo, hi), whole)
+
+	s.slide(lo, hi, int64(s.cfg.Window), func(a, b int64) {
+		note(s.judgeOutlier(s.cpuAll(a, b)), nil)
+	})
+	s.slide(lo, hi, int64(s.cfg.LongWindow), func(a, b int64) {
+		c := s.cpuAll(a-int64(spikeHistoryPad), b)
+		note(s.judgeSpikes(c, a), nil)
+		note(s.judgeBaseline(trim(c, a)), nil)
+	})
+	s.slide(lo, hi, int64(s.cfg.GrowthWindow), func(a, b int64) {
+		note(s.judgeGrowth(a, b), nil)
+	})
+
+	out := make([]report.Finding, 0, len(raised))
+	for k, v := range raised {
+		if w, ok := whole[k]; ok {
+			v = w // the value over the whole input (DESIGN.md §4)
+		}
+		out = append(out, v.finding)
+	}
+	report.Sort(out)
+	return out
+}
+
+// spikeHistoryPad is history read before a live range so its first
+// intervals have a rolling median (20 intervals at up to 60 s).
+const spikeHistoryPad = 20 * time.Minute
+
+// slide calls f on trailing windows of width w ending every w/2 across
+// [lo, hi], when the input is longer than one window.
+func (s *Store) slide(lo, hi, w int64, f func(a, b int64)) {
+	if w <= 0 || hi-lo <= w {
+		return
+	}
+	step := max(w/2, (hi-lo)/maxReplaySteps)
+	for end := lo + w; end < hi+step; end += step {
+		e := min(end, hi)
+		f(e-w, e)
+	}
+}
+
+// trim drops the intervals before a (history read for the spike rule).
+func trim(cpu map[string]series, a int64) map[string]series {
+	out := make(map[string]series, len(cpu))
+	for name, sr := range cpu {
+		i := 0
+		for i < len(sr.t) && sr.t[i] < a {
+			i++
+		}
+		sr.t, sr.v = sr.t[i:], sr.v[i:]
+		if !sr.empty() {
+			out[name] = sr
+		}
+	}
+	return out
+}
+
+// bounds returns the earliest and newest event time held.
+func (s *Store) bounds() (lo, hi int64) {
+	lo, hi = math.MaxInt64, math.MinInt64
+	for _, svc := range s.services {
+		for _, st := range svc.streams {
+			l := st.pts.live()
+			if len(l) == 0 {
+				continue
+			}
+			lo = min(lo, l[0].t)
+			hi = max(hi, l[len(l)-1].t)
+		}
+	}
+	return lo, hi
+}
+
+// Evaluate returns the metric rules' signals as of event time now (live
+// collector): the outlier over the trailing Window, the floor and bursts over
+// LongWindow, goroutine growth over GrowthWindow. A signal is Active when its
+// level reaches the threshold and its gates pass; once raised, the gates
+// (fleet size, burst count, persistence, fit) hold at lower keep levels, so
+// a finding does not flap on their edges. Services with no data for longer
+// than every window are forgotten.
+func (s *Store) Evaluate(now time.Time) []report.Signal {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := now.UnixNano()
+	s.forget(t)
+	var vs []verdict
+	win := int64(s.cfg.Window)
+	long := int64(s.cfg.LongWindow)
+	vs = append(vs, s.judgeOutlier(s.cpuAll(t-win, t))...)
+	c := s.cpuAll(t-long-int64(spikeHistoryPad), t)
+	vs = append(vs, s.judgeSpikes(c, t-long)...)
+	vs = append(vs, s.judgeBaseline(trim(c, t-long))...)
+	vs = append(vs, s.judgeGrowth(t-int64(s.cfg.GrowthWindow), t)...)
+	vs = append(vs, s.judgeCrossSignals(t-long, t)...)
+
+	out := make([]report.Signal, 0, len(vs))
+	seen := map[ruleKey]bool{}
+	for _, v := range vs {
+		k := ruleKey{v.rule, v.service}
+		seen[k] = true
+		active := v.active
+		if s.raised[k] && v.keep && v.level >= v.threshold {
+			active = true // hysteresis on the gates; the level's own is the lifecycle's
+		}
+		s.raised[k] = active
+		out = append(out, report.Signal{Rule: v.rule, Service: v.service, Active: active,
+			Level: v.level, Threshold: v.threshold, Finding: v.finding})
+	}
+	for k := range s.raised {
+		if !seen[k] {
+			delete(s.raised, k)
+		}
+	}
+	return out
+}
+
+// forget drops services whose newest point is older than every window, so a
+// long-running collector's state follows the live fleet.
+func (s *Store) forget(now int64) {
+	horizon := max(s.cfg.Window, s.cfg.LongWindow+spikeHistoryPad, s.cfg.GrowthWindow)
+	cut := now - int64(2*horizon)
+	for name, svc := range s.services {
+		if svc.latest < cut {
+			delete(s.services, name)
+			continue
+		}
+		for h, st := range svc.streams {
+			st.pts.dropBefore(cut)
+			if st.pts.len() == 0 {
+				delete(svc.streams, h)
+			}
+		}
+	}
+}
+
+// Usage returns every tracked service's CPU as of event time now: mean cores
+// over the trailing Window and that over the median of all services' cores.
+func (s *Store) Usage(now time.Time) []ServiceUsage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := now.UnixNano()
+	cpu := s.cpuAll(t-int64(s.cfg.Window), t)
+	var all []float64
+	out := make([]ServiceUsage, 0, len(cpu))
+	for _, name := range sortedNames(cpu) {
+		m := mean(cpu[name].v)
+		all = append(all, m)
+		out = append(out, ServiceUsage{Service: name, Cores: m})
+	}
+	med := median(all)
+	for i := range out {
+		if med > 0 {
+			out[i].FleetMedianRatio = out[i].Cores / med
+		}
+	}
+	return out
+}

@@ -1,0 +1,364 @@
+package fleet
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/perfadvisor/perfadvisor/internal/report"
+)
+
+// verdict is one rule's reading for one service over one range.
+type verdict struct {
+	rule, service string
+	level         float64
+	threshold     float64
+	active        bool // level at or above threshold and every gate passed
+	// keep: the gates pass at their (lower) keep-raised levels.
+	keep    bool
+	finding report.Finding
+}
+
+// cpuAll builds every service's CPU series over [from, to].
+func (s *Store) cpuAll(from, to int64) map[string]series {
+	out := make(map[string]series, len(s.services))
+	for name, svc := range s.services {
+		if sr := svc.cpuSeries(from, to); !sr.empty() {
+			out[name] = sr
+		}
+	}
+	return out
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// judgeOutlier: mean rate over the median of all services' mean rates.
+func (s *Store) judgeOutlier(cpu map[string]series) []verdict {
+	p := s.rules.outlier
+	if !p.enabled {
+		return nil
+	}
+	means := map[string]float64{}
+	var all []float64
+	for _, name := range sortedNames(cpu) {
+		sr := cpu[name]
+		if len(sr.v) < minOutlierBuckets {
+			continue
+		}
+		m := mean(sr.v)
+		means[name] = m
+		all = append(all, m)
+	}
+	if len(all) < minFleet {
+		return nil
+	}
+	med := median(all)
+	if !(med > 0) {
+		return nil
+	}
+	var out []verdict
+	for _, name := range sortedNames(means) {
+		m := means[name]
+		ratio := m / med
+		ok := m-med >= minExcessCores
+		v := verdict{rule: RuleOutlier, service: name, level: ratio, threshold: p.threshold,
+			active: ok && ratio >= p.threshold, keep: ok}
+		sev := report.SeverityWarning
+		if ratio >= 2*p.threshold {
+			sev = report.SeverityCritical
+		}
+		sr := cpu[name]
+		v.finding = report.Finding{
+			Rule: RuleOutlier, Service: name, Value: report.Float(round(ratio, 3)), Severity: sev,
+			ExpectedCPUReduction: round(math.Min(0.9, math.Max(0, (m-med)/m)), 4),
+			Recommendation: fmt.Sprintf("%s uses %.1fx the fleet's median CPU (%.3f cores vs a median of %.3f over %d services). "+
+				"Profile it over the same period and look for hot loops, busy polling, missing caches or per-request setup "+
+				"(regex compilation, TLS handshakes, DB connections); if the load is legitimate, right-size it.",
+				name, ratio, m, med, len(all)),
+			Evidence: append(seriesEvidence(sr, fmt.Sprintf("mean %.3f cores", m), m),
+				report.Evidence{Kind: "series", Series: "fleet median of mean CPU",
+					Description: fmt.Sprintf("median of %d services' mean CPU rates, %s", len(all), spanText(sr)),
+					Value:       report.Float(round(med, 4))}),
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// judgeBaseline: the 10th-percentile rate over the median of the services'
+// 10th percentiles, held in most slices of the range.
+func (s *Store) judgeBaseline(cpu map[string]series) []verdict {
+	p := s.rules.baseline
+	if !p.enabled {
+		return nil
+	}
+	p10 := map[string]float64{}
+	var all []float64
+	for _, name := range sortedNames(cpu) {
+		sr := cpu[name]
+		if len(sr.v) < minBaselineBucket || sr.duration() < minBaselineSpan {
+			continue
+		}
+		q := quantile(sr.v, 0.1)
+		p10[name] = q
+		all = append(all, q)
+	}
+	if len(all) < minFleet {
+		return nil
+	}
+	med := median(all)
+	if !(med > 0) {
+		return nil
+	}
+	// floors per slice of event time, to see the elevation is persistent
+	var lo, hi int64 = math.MaxInt64, math.MinInt64
+	for name := range p10 {
+		sr := cpu[name]
+		lo = min(lo, sr.t[0])
+		hi = max(hi, sr.t[len(sr.t)-1]+sr.step)
+	}
+	width := (hi - lo) / baselineParts
+	partMed := make([]float64, baselineParts)
+	partQ := map[string][]float64{}
+	for k := 0; k < baselineParts; k++ {
+		a, b := lo+int64(k)*width, lo+int64(k+1)*width
+		var qs []float64
+		for name := range p10 {
+			q := quantile(slice(cpu[name], a, b), 0.1)
+			if !math.IsNaN(q) {
+				qs = append(qs, q)
+			}
+			partQ[name] = append(partQ[name], q)
+		}
+		partMed[k] = math.NaN()
+		if len(qs) >= minFleet {
+			partMed[k] = median(qs)
+		}
+	}
+	var out []verdict
+	for _, name := range sortedNames(p10) {
+		ratio := p10[name] / med
+		held, parts := 0, 0
+		for k, q := range partQ[name] {
+			if math.IsNaN(q) || !(partMed[k] > 0) {
+				continue
+			}
+			parts++
+			if q/partMed[k] >= p.threshold {
+				held++
+			}
+		}
+		share := 0.0
+		if parts > 0 {
+			share = float64(held) / float64(parts)
+		}
+		sr := cpu[name]
+		m := mean(sr.v)
+		excess := p10[name]-med >= minExcessCores
+		v := verdict{rule: RuleBaseline, service: name, level: ratio, threshold: p.threshold,
+			active: excess && ratio >= p.threshold && share >= baselineHeld,
+			keep:   excess && share >= baselineHeldKeep}
+		v.finding = report.Finding{
+			Rule: RuleBaseline, Service: name, Value: report.Float(round(ratio, 3)), Severity: report.SeverityWarning,
+			ExpectedCPUReduction: round(math.Min(0.9, math.Max(0, (p10[name]-med)/m)), 4),
+			Recommendation: fmt.Sprintf("%s's CPU floor (10th percentile %.3f cores) is %.1fx the fleet's median floor (%.3f), "+
+				"elevated in %d of %d slices of the period: something burns CPU even at low load. Profile it during a trough "+
+				"and look for busy polling (e.g. a Kafka consumer with fetch.max.wait.ms / fetch.wait.max.ms near 0), "+
+				"spinning workers, tight timer or retry loops.", name, p10[name], ratio, med, held, parts),
+			Evidence: append(seriesEvidence(sr, fmt.Sprintf("10th percentile %.3f cores, mean %.3f", p10[name], m), p10[name]),
+				report.Evidence{Kind: "series", Series: "fleet median of 10th-percentile CPU",
+					Description: fmt.Sprintf("median of %d services' 10th-percentile CPU rates, %s", len(all), spanText(sr)),
+					Value:       report.Float(round(med, 4))}),
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// slice returns the values of sr with a <= t < b.
+func slice(sr series, a, b int64) []float64 {
+	i := sort.Search(len(sr.t), func(i int) bool { return sr.t[i] >= a })
+	j := sort.Search(len(sr.t), func(j int) bool { return sr.t[j] >= b })
+	return sr.v[i:j]
+}
+
+// burst is one run of consecutive burst intervals.
+type burst struct {
+	start int64
+	n     int
+	peak  float64
+}
+
+// judgeSpikes: intervals at threshold x the median of their preceding 20
+// intervals, at the data's own resolution; value = the median ratio over
+// burst intervals. Only intervals at or after from are judged; earlier ones
+// are history.
+func (s *Store) judgeSpikes(cpu map[string]series, from int64) []verdict {
+	p := s.rules.spikes
+	if !p.enabled {
+		return nil
+	}
+	var out []verdict
+	for _, name := range sortedNames(cpu) {
+		sr := cpu[name]
+		var ratios []float64
+		var bursts []burst
+		judged := 0
+		var excess, total float64
+		lastBurst := -10
+		for i := range sr.v {
+			if sr.t[i] < from || i < minSpikeHistory {
+				continue
+			}
+			h := sr.v[max(0, i-spikeHistory):i]
+			med := median(h)
+			judged++
+			total += sr.v[i]
+			if !(med > 0) {
+				continue
+			}
+			r := sr.v[i] / med
+			if r < p.threshold || sr.v[i]-med < minExcessCores || sr.v[i]-med < spikeMADs*1.4826*mad(h) {
+				continue
+			}
+			ratios = append(ratios, r)
+			excess += sr.v[i] - med
+			// runs separated by a single quiet interval are one burst
+			if i-lastBurst <= 2 && len(bursts) > 0 {
+				b := &bursts[len(bursts)-1]
+				b.n++
+				b.peak = max(b.peak, r)
+			} else {
+				bursts = append(bursts, burst{start: sr.t[i], n: 1, peak: r})
+			}
+			lastBurst = i
+		}
+		if judged < minSpikeHistory || len(ratios) == 0 {
+			continue
+		}
+		value := median(ratios)
+		share := float64(len(ratios)) / float64(judged)
+		normal := share <= maxBurstShare
+		v := verdict{rule: RuleSpikes, service: name, level: value, threshold: p.threshold,
+			active: normal && len(bursts) >= minBursts && value >= p.threshold,
+			keep:   normal && len(bursts) >= minBurstsKeep}
+		ev := seriesEvidence(sr, fmt.Sprintf("%d bursts over %d intervals of %s", len(bursts), len(ratios), time.Duration(sr.step)), value)
+		for k, b := range bursts {
+			if k == 8 {
+				break
+			}
+			ev = append(ev, report.Evidence{Kind: "series", Series: sr.streams[0].metric,
+				Description: fmt.Sprintf("burst at %s: %d interval(s), peak %.1fx the preceding median",
+					time.Unix(0, b.start).UTC().Format(time.RFC3339), b.n, b.peak),
+				Value: report.Float(round(b.peak, 3))})
+		}
+		red := 0.0
+		if total > 0 {
+			red = math.Min(0.5, excess/total)
+		}
+		v.finding = report.Finding{
+			Rule: RuleSpikes, Service: name, Value: report.Float(round(value, 3)), Severity: report.SeverityWarning,
+			ExpectedCPUReduction: round(red, 4),
+			Recommendation: fmt.Sprintf("%s has %d short CPU bursts at a median %.1fx its own rolling median while its usual level stays normal. "+
+				"Capture a profile during a burst (continuous profiling, or trigger on the CPU rate) and look for periodic jobs, "+
+				"cache expiry stampedes, GC storms or retry bursts; spread scheduled work and add jitter.", name, len(bursts), value),
+			Evidence: ev,
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// judgeGrowth: least-squares slope of the goroutine count per hour, raised
+// for a steady (R²) and material (relative to its level) rise.
+func (s *Store) judgeGrowth(from, to int64) []verdict {
+	p := s.rules.growth
+	if !p.enabled {
+		return nil
+	}
+	var out []verdict
+	for _, name := range sortedNames(s.services) {
+		streams := s.services[name].streamsOf(classGoroutines, auxNone)
+		if len(streams) == 0 {
+			continue
+		}
+		sr := levelSeries(streams, from, to)
+		if len(sr.v) < minGrowthPoints {
+			continue
+		}
+		spanNs := sr.t[len(sr.t)-1] - sr.t[0]
+		if spanNs < minGrowthSpan {
+			continue
+		}
+		xs := make([]float64, len(sr.t))
+		for i, t := range sr.t {
+			xs[i] = float64(t-sr.t[0]) / float64(time.Hour)
+		}
+		slope, icpt, r2, ok := linearFit(xs, sr.v)
+		if !ok {
+			continue
+		}
+		hours := xs[len(xs)-1]
+		lvl := mean(sr.v)
+		rel := slope * hours / math.Max(lvl, 1)
+		v := verdict{rule: RuleGrowth, service: name, level: slope, threshold: p.threshold,
+			active: slope >= p.threshold && r2 >= minGrowthR2 && rel >= minGrowthRelative,
+			keep:   slope > 0 && r2 >= minGrowthR2Keep && rel >= minGrowthRelative/2}
+		sev := report.SeverityWarning
+		if rel >= 1 {
+			sev = report.SeverityCritical
+		}
+		first, last := icpt, icpt+slope*hours
+		v.finding = report.Finding{
+			Rule: RuleGrowth, Service: name, Value: report.Float(round(slope, 1)), Severity: sev,
+			Recommendation: fmt.Sprintf("%s's goroutine count rises steadily by %.0f per hour (R² %.2f, from ~%.0f to ~%.0f over %s): a leak, not load. "+
+				"Take goroutine profiles an hour apart (debug=1 groups by stack; Go 1.26 has the goroutineleak profile) and look for "+
+				"goroutines parked in channel receives or selects without a done channel, a new http.Transport or sql.Open per request, "+
+				"or tickers never stopped.", name, slope, r2, first, last, time.Duration(spanNs).Round(time.Minute)),
+			Evidence: seriesEvidence(sr, fmt.Sprintf("slope %.1f goroutines/hour, R² %.3f, mean level %.0f", slope, r2, lvl), slope),
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// seriesEvidence names the streams a series was built from (metric and
+// resource), bounded, with the series' own figure on the first.
+func seriesEvidence(sr series, what string, value float64) []report.Evidence {
+	var ev []report.Evidence
+	for i, st := range sr.streams {
+		if i == 4 {
+			ev = append(ev, report.Evidence{Kind: "series", Description: fmt.Sprintf("and %d more series", len(sr.streams)-i)})
+			break
+		}
+		e := report.Evidence{Kind: "series", Series: st.desc}
+		if i == 0 {
+			e.Description = fmt.Sprintf("%s, %s at %s resolution (%d series summed)", what, spanText(sr), time.Duration(sr.step), len(sr.streams))
+			e.Value = report.Float(round(value, 4))
+		}
+		ev = append(ev, e)
+	}
+	return ev
+}
+
+func spanText(sr series) string {
+	if sr.empty() {
+		return "no data"
+	}
+	a := time.Unix(0, sr.t[0]).UTC()
+	b := time.Unix(0, sr.t[len(sr.t)-1]+sr.step).UTC()
+	return fmt.Sprintf("%s to %s", a.Format(time.RFC3339), b.Format(time.RFC3339))
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}
