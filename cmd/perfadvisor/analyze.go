@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 
 	"github.com/perfadvisor/perfadvisor/internal/attribution"
 	"github.com/perfadvisor/perfadvisor/internal/catalog"
@@ -14,7 +15,7 @@ import (
 )
 
 func cmdAnalyze(args []string, stdout io.Writer) error {
-	a, err := parseArgs(args, []string{"format", "service", "config", "input-format"}, nil)
+	a, err := parseArgs(args, inputFlags("format", "service", "config"), nil)
 	if err != nil {
 		return err
 	}
@@ -49,6 +50,12 @@ type session struct {
 	cat   *catalog.Catalog
 	opts  attribution.Options
 	force inputfile.Format
+	lim   inputfile.Limits
+}
+
+// inputFlags adds the flags of every command that reads input files.
+func inputFlags(names ...string) []string {
+	return append(names, "input-format", "max-file-bytes", "max-decompressed-bytes")
 }
 
 func newSession(a *cmdArgs) (*session, error) {
@@ -59,6 +66,21 @@ func newSession(a *cmdArgs) (*session, error) {
 	force, err := inputfile.ParseFormat(a.flags["input-format"])
 	if err != nil {
 		return nil, usagef("--input-format: %v", err)
+	}
+	var lim inputfile.Limits
+	for _, f := range []struct {
+		name string
+		dst  *int64
+	}{{"max-file-bytes", &lim.MaxFileBytes}, {"max-decompressed-bytes", &lim.MaxDecompressedBytes}} {
+		v, ok := a.flags[f.name]
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, usagef("--%s %q: want a positive number of bytes", f.name, v)
+		}
+		*f.dst = n
 	}
 	return &session{
 		cfg: cfg,
@@ -72,6 +94,7 @@ func newSession(a *cmdArgs) (*session, error) {
 			MaxSamplingHz:     cfg.MaxSamplingHz,
 		},
 		force: force,
+		lim:   lim,
 	}, nil
 }
 
@@ -97,7 +120,7 @@ func (s *session) analyze(paths []string) (*result, error) {
 	res := &result{window: attribution.NewWindow(), analyzer: an, signals: map[string]map[string]report.Signal{}}
 	store := fleet.NewStore(fleet.Config{ServiceAttributes: s.opts.ServiceAttributes, MaxServices: s.cfg.Limits.MaxServices}, s.cat)
 	for _, path := range paths {
-		f, err := inputfile.Read(path, s.force, inputfile.Limits{})
+		f, err := inputfile.Read(path, s.force, s.lim)
 		if err != nil {
 			return nil, err
 		}

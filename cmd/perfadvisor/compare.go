@@ -40,7 +40,7 @@ const (
 const minChange = 0.01
 
 func cmdCompare(args []string, stdout io.Writer) error {
-	a, err := parseArgs(args, []string{"format", "service", "config", "input-format"}, []string{"before", "after"})
+	a, err := parseArgs(args, inputFlags("format", "service", "config"), []string{"before", "after"})
 	if err != nil {
 		return err
 	}

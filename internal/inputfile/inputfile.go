@@ -50,7 +50,7 @@ type Limits struct {
 
 const (
 	DefaultMaxFileBytes         = 256 << 20
-	DefaultMaxDecompressedBytes = 1 << 30
+	DefaultMaxDecompressedBytes = 512 << 20
 )
 
 func (l Limits) withDefaults() Limits {
