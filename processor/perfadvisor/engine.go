@@ -51,7 +51,7 @@ type engine struct {
 	queues      map[*eventQueue]struct{} // one per started logs instance
 }
 
-func newEngine(set processor.Settings, cfg *Config) (*engine, error) {
+func newEngine(set processor.Settings, cfg *Config, now func() time.Time) (*engine, error) {
 	cat, err := cfg.catalog()
 	if err != nil {
 		return nil, fmt.Errorf("perfadvisor: %w", err)
@@ -75,7 +75,7 @@ func newEngine(set processor.Settings, cfg *Config) (*engine, error) {
 		logger:   set.Logger,
 		tel:      tel,
 		analyzer: an,
-		now:      time.Now,
+		now:      now,
 		windows:  windows.NewSet(cfg.Window, cfg.AllowedLateness, cfg.Limits.MaxOpenWindows),
 		store: fleet.NewStore(fleet.Config{
 			ServiceAttributes: cfg.ServiceAttributes,
@@ -105,8 +105,8 @@ func (e *engine) processProfiles(_ context.Context, pd pprofile.Profiles) (pprof
 		for try := 0; try < 2; try++ {
 			ran := part.w.Accumulate(wall, func(st *attribution.Window) {
 				dp, ds := st.DroppedProfiles, st.DroppedServices
-				if err := e.analyzer.Accumulate(part.pd, st); err != nil {
-					e.logger.Debug("profiles partly analysed", zap.Error(err))
+				if err := e.accumulate(part.pd, st); err != nil {
+					e.logger.Debug("perfadvisor: profiles partly analysed", zap.Error(err))
 				}
 				invalid += st.DroppedProfiles - dp
 				overServices += st.DroppedServices - ds
@@ -117,7 +117,7 @@ func (e *engine) processProfiles(_ context.Context, pd pprofile.Profiles) (pprof
 			// The window closed between routing and analysis: reopen it.
 			e.mu.Lock()
 			w, evicted := e.windows.For(part.w.Start, wall)
-			e.closeLocked(evicted)
+			e.evictLocked(evicted)
 			e.mu.Unlock()
 			part.w = w
 		}
@@ -129,6 +129,20 @@ func (e *engine) processProfiles(_ context.Context, pd pprofile.Profiles) (pprof
 	e.tel.drop(reasonMaxServices, overServices)
 	e.tel.analysed(int64(pd.ProfileCount()), int64(pd.SampleCount()), time.Since(began))
 	return pd, nil
+}
+
+// accumulate runs the analyzer with a last line of defence: a bug in the
+// analysis must cost this batch's advice, never the collector (a panic in a
+// processor takes every pipeline down).
+func (e *engine) accumulate(pd pprofile.Profiles, st *attribution.Window) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			st.DroppedProfiles += int64(pd.ProfileCount())
+			e.logger.Error("perfadvisor: analysis failed; advice for this batch dropped", zap.Any("panic", r))
+			err = fmt.Errorf("analysis failed: %v", r)
+		}
+	}()
+	return e.analyzer.Accumulate(pd, st)
 }
 
 // part is the slice of a batch that falls in one window.
@@ -158,7 +172,7 @@ func (e *engine) route(pd pprofile.Profiles, wall time.Time) []part {
 					newest = t
 				}
 				w, evicted := e.windows.For(e.windows.EventTime(t, wall), wall)
-				e.closeLocked(evicted)
+				e.evictLocked(evicted)
 				if _, ok := byWindow[w]; !ok {
 					order = append(order, w)
 				}
@@ -203,6 +217,16 @@ func subset(pd pprofile.Profiles, refs []profileRef) pprofile.Profiles {
 		srcS.Profiles().At(ref.p).CopyTo(sp.Profiles().AppendEmpty())
 	}
 	return out
+}
+
+// evictLocked judges a window closed early because max_open_windows were
+// open, and counts it. Caller holds e.mu.
+func (e *engine) evictLocked(w *windows.Window) {
+	if w == nil {
+		return
+	}
+	e.tel.drop(reasonMaxOpenWindows, 1)
+	e.closeLocked(w)
 }
 
 // closeLocked judges closed windows: each service's signals go through the

@@ -24,14 +24,19 @@ var passThrough = consumer.Capabilities{MutatesData: false}
 // factory shares one engine between the pipelines of one component ID, the
 // way memory_limiter shares its limiter: a map keyed by ID with a reference count.
 type factory struct {
-	mu      sync.Mutex
-	engines map[component.ID]*engine
+	mu       sync.Mutex
+	engines  map[component.ID]*engine
+	now      func() time.Time // wall clock
+	schedule scheduleFunc
 }
 
 // NewFactory returns the perfadvisor processor factory. It has no side
 // effects: ocb's generated code calls it more than once.
 func NewFactory() xprocessor.Factory {
-	f := &factory{engines: map[component.ID]*engine{}}
+	return newFactory(&factory{engines: map[component.ID]*engine{}, now: time.Now, schedule: tickEvery})
+}
+
+func newFactory(f *factory) xprocessor.Factory {
 	return xprocessor.NewFactory(metadata.Type, createDefaultConfig,
 		xprocessor.WithProfiles(f.createProfiles, metadata.ProfilesStability),
 		xprocessor.WithMetrics(f.createMetrics, metadata.MetricsStability),
@@ -71,7 +76,7 @@ func (f *factory) acquire(set processor.Settings, cfg *Config) (*engine, error) 
 		e.refs++
 		return e, nil
 	}
-	e, err := newEngine(set, cfg)
+	e, err := newEngine(set, cfg, f.now)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +128,7 @@ func (f *factory) createMetrics(ctx context.Context, set processor.Settings, cfg
 		return nil, err
 	}
 	rel := f.releaser(set.ID)
-	em := newMetricsEmitter(e, next)
+	em := newMetricsEmitter(e, next, f.schedule)
 	p, err := processorhelper.NewMetrics(ctx, set, cfg, next, e.processMetrics,
 		processorhelper.WithCapabilities(passThrough),
 		processorhelper.WithStart(em.start),
@@ -145,7 +150,7 @@ func (f *factory) createLogs(ctx context.Context, set processor.Settings, cfg co
 		return nil, err
 	}
 	rel := f.releaser(set.ID)
-	em := newLogsEmitter(e, next)
+	em := newLogsEmitter(e, next, f.schedule)
 	p, err := processorhelper.NewLogs(ctx, set, cfg, next, e.processLogs,
 		processorhelper.WithCapabilities(passThrough),
 		processorhelper.WithStart(em.start),

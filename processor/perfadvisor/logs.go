@@ -66,8 +66,8 @@ type logsEmitter struct {
 	loop  loop
 }
 
-func newLogsEmitter(e *engine, next consumer.Logs) *logsEmitter {
-	return &logsEmitter{e: e, next: next, queue: &eventQueue{max: e.cfg.Limits.MaxQueuedEvents}}
+func newLogsEmitter(e *engine, next consumer.Logs, schedule scheduleFunc) *logsEmitter {
+	return &logsEmitter{e: e, next: next, queue: &eventQueue{max: e.cfg.Limits.MaxQueuedEvents}, loop: loop{schedule: schedule}}
 }
 
 func (l *logsEmitter) start(context.Context, component.Host) error {

@@ -6,25 +6,17 @@ import (
 	"time"
 )
 
-// loop runs fn every interval on a goroutine owned by one processor
-// instance: started in Start, stopped (and waited for) in Shutdown.
-type loop struct {
-	mu      sync.Mutex
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	started bool
-}
+// scheduleFunc runs fn every interval until the returned stop is called;
+// stop waits for a running fn. Tests swap in a manual schedule.
+type scheduleFunc func(interval time.Duration, fn func(context.Context)) (stop func())
 
-func (l *loop) start(interval time.Duration, fn func(context.Context)) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.started {
-		return
-	}
-	// Not the Start context: it ends when Start returns.
+// tickEvery runs fn on a goroutine owned by one processor instance: started
+// in Start, stopped and waited for in Shutdown.
+func tickEvery(interval time.Duration, fn func(context.Context)) func() {
+	// Not the Start context: it may end when Start returns.
 	ctx, cancel := context.WithCancel(context.Background())
-	l.cancel, l.started = cancel, true
-	l.wg.Go(func() {
+	var wg sync.WaitGroup
+	wg.Go(func() {
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
@@ -36,17 +28,33 @@ func (l *loop) start(interval time.Duration, fn func(context.Context)) {
 			}
 		}
 	})
+	return func() { cancel(); wg.Wait() }
 }
 
-// stop ends the goroutine and reports whether it had been started.
+// loop is an emitter's schedule handle: started once, stopped once.
+type loop struct {
+	schedule scheduleFunc
+	mu       sync.Mutex
+	stopFn   func()
+}
+
+func (l *loop) start(interval time.Duration, fn func(context.Context)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stopFn == nil {
+		l.stopFn = l.schedule(interval, fn)
+	}
+}
+
+// stop ends the schedule and reports whether it had been started.
 func (l *loop) stop() bool {
 	l.mu.Lock()
-	started := l.started
-	if started {
-		l.cancel()
-		l.started = false
-	}
+	stop := l.stopFn
+	l.stopFn = nil
 	l.mu.Unlock()
-	l.wg.Wait()
-	return started
+	if stop == nil {
+		return false
+	}
+	stop()
+	return true
 }

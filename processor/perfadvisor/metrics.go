@@ -40,8 +40,8 @@ type metricsEmitter struct {
 	loop loop
 }
 
-func newMetricsEmitter(e *engine, next consumer.Metrics) *metricsEmitter {
-	return &metricsEmitter{e: e, next: next}
+func newMetricsEmitter(e *engine, next consumer.Metrics, schedule scheduleFunc) *metricsEmitter {
+	return &metricsEmitter{e: e, next: next, loop: loop{schedule: schedule}}
 }
 
 func (m *metricsEmitter) start(context.Context, component.Host) error {
