@@ -1,17 +1,25 @@
 // Package attribution attributes profile samples to catalog rules per service
 // (DESIGN.md §3) and judges the shares.
-//
-// API CONTRACT (stub written by the coordinator; the engine owner fills it in,
-// keeping these names and signatures so the CLI and processor compile).
 package attribution
 
 import (
+	"fmt"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/pprofile"
-
 	"github.com/perfadvisor/perfadvisor/internal/catalog"
-	"github.com/perfadvisor/perfadvisor/internal/report"
+	"github.com/perfadvisor/perfadvisor/internal/framename"
+)
+
+// Defaults for zero Options fields.
+const (
+	DefaultMaxServices       = 10000
+	DefaultMaxEvidenceStacks = 5
+	DefaultMinSamples        = 50
+	DefaultMaxSamplingHz     = 19
+	DefaultMaxFunctions      = 1 << 18
+	DefaultMaxStackDepth     = 4096
+	DefaultMaxEvidenceFrames = 14
+	DefaultService           = "unknown_service"
 )
 
 // Options configure an Analyzer. Zero values mean the defaults.
@@ -28,20 +36,142 @@ type Options struct {
 	MinSamples int64
 	// MaxSamplingHz: a CPU profile sampled faster than this is noted in profiler_overhead's evidence.
 	MaxSamplingHz float64
+	// MaxFunctions caps the function-classification cache (entries).
+	MaxFunctions int
+	// MaxStackDepth caps the frames of one stack that are classified (root side kept).
+	MaxStackDepth int
+	// MaxEvidenceFrames caps the frames shown per evidence stack.
+	MaxEvidenceFrames int
+}
+
+func (o Options) withDefaults() Options {
+	if o.DefaultService == "" {
+		o.DefaultService = DefaultService
+	}
+	if o.MaxServices <= 0 {
+		o.MaxServices = DefaultMaxServices
+	}
+	if o.MaxEvidenceStacks <= 0 {
+		o.MaxEvidenceStacks = DefaultMaxEvidenceStacks
+	}
+	if o.MinSamples <= 0 {
+		o.MinSamples = DefaultMinSamples
+	}
+	if o.MaxSamplingHz <= 0 {
+		o.MaxSamplingHz = DefaultMaxSamplingHz
+	}
+	if o.MaxFunctions <= 0 {
+		o.MaxFunctions = DefaultMaxFunctions
+	}
+	if o.MaxStackDepth <= 0 {
+		o.MaxStackDepth = DefaultMaxStackDepth
+	}
+	if o.MaxEvidenceFrames < 4 {
+		o.MaxEvidenceFrames = DefaultMaxEvidenceFrames
+	}
+	return o
 }
 
 // Analyzer classifies each unique function once (cached across profiles) and
 // attributes samples through per-stack rule bitmasks. Safe for concurrent use.
-type Analyzer struct{}
+type Analyzer struct {
+	cat   *catalog.Catalog
+	opts  Options
+	rules []*compiledRule // enabled profile rules; bit i = rules[i]
+	tags  []tagInfo       // global tag bits
+	cache *fnCache
+}
+
+type compiledRule struct {
+	rule    catalog.Rule
+	bit     uint64
+	sigs    []compiledSig
+	hasPass bool // some signature has cutoff_unless
+	tagMask uint64
+}
+
+type compiledSig struct {
+	dialect framename.Dialect // Unknown = any
+	roots   []catalog.Pattern
+	exclude []catalog.Pattern
+	cutoffs []catalog.Pattern
+	pass    []catalog.Pattern // cutoff_unless
+	tags    []compiledTag
+}
+
+type compiledTag struct {
+	bit      uint64
+	patterns []catalog.Pattern
+}
+
+type tagInfo struct {
+	rule        int
+	name        string
+	description string
+}
 
 // New compiles the catalog into an Analyzer.
-func New(cat *catalog.Catalog, opts Options) (*Analyzer, error) { return &Analyzer{}, nil }
+func New(cat *catalog.Catalog, opts Options) (*Analyzer, error) {
+	if cat == nil {
+		return nil, fmt.Errorf("attribution: nil catalog")
+	}
+	if err := cat.Validate(); err != nil {
+		return nil, err
+	}
+	a := &Analyzer{cat: cat, opts: opts.withDefaults()}
+	tagIndex := map[[2]string]int{}
+	for _, r := range cat.Rules {
+		if r.Kind != catalog.KindProfile || !r.IsEnabled() {
+			continue
+		}
+		if len(a.rules) == 64 {
+			return nil, fmt.Errorf("attribution: more than 64 enabled profile rules")
+		}
+		cr := &compiledRule{rule: r, bit: 1 << uint(len(a.rules))}
+		for _, s := range r.Signatures {
+			d := framename.Unknown
+			if s.Dialect != "any" {
+				d, _ = framename.ParseDialect(s.Dialect)
+			}
+			cs := compiledSig{
+				dialect: d,
+				roots:   cat.Expand(s.Roots),
+				exclude: cat.Expand(s.Exclude),
+				cutoffs: cat.Expand(s.Cutoffs),
+				pass:    cat.Expand(s.CutoffUnless),
+			}
+			if len(s.CutoffUnless) > 0 {
+				cr.hasPass = true
+			}
+			for _, t := range s.Tags {
+				key := [2]string{r.ID, t.Name}
+				idx, ok := tagIndex[key]
+				if !ok {
+					if len(a.tags) == 64 {
+						return nil, fmt.Errorf("attribution: rules.%s: more than 64 tags in the catalog", r.ID)
+					}
+					idx = len(a.tags)
+					tagIndex[key] = idx
+					a.tags = append(a.tags, tagInfo{rule: len(a.rules), name: t.Name, description: t.Description})
+				}
+				cs.tags = append(cs.tags, compiledTag{bit: 1 << uint(idx), patterns: cat.Expand(t.Patterns)})
+				cr.tagMask |= 1 << uint(idx)
+			}
+			cr.sigs = append(cr.sigs, cs)
+		}
+		a.rules = append(a.rules, cr)
+	}
+	a.cache = newFnCache(a.opts.MaxFunctions)
+	return a, nil
+}
 
 // Window accumulates per-service statistics over some span of event time.
 type Window struct {
 	Services        map[string]*ServiceStats
 	DroppedServices int64 // profiles of services beyond MaxServices
 	DroppedProfiles int64 // profiles rejected as invalid (bad indices, ...)
+	// TruncatedStacks counts stacks deeper than MaxStackDepth (classified on the root side).
+	TruncatedStacks int64
 }
 
 // NewWindow returns an empty Window.
@@ -58,19 +188,20 @@ type ServiceStats struct {
 	// Metadata facts (profiler_overhead evidence).
 	BlockProfile, MutexProfile bool
 	SamplingHz                 float64
+	// BlockEvents and MutexEvents count contention events seen in block/mutex profiles.
+	BlockEvents, MutexEvents int64
+
+	events     float64                          // CPU sample events, unrounded
+	byDialect  [framename.Other + 1]float64     // CPU by stack dialect, for Runtime
+	candidates map[string]map[string]*candidate // rule → evidence key → candidate
 }
 
 // RuleStats is the CPU one rule was attributed in a ServiceStats.
 type RuleStats struct {
 	CPUValue float64 // nanoseconds
 	Samples  int64
+	// Tags splits CPUValue by the rule's tags (e.g. "full", "resumed" handshakes).
+	Tags map[string]float64
+
+	events float64
 }
-
-// Accumulate attributes every profile in pd to w. It never mutates pd.
-// Invalid profiles are counted in w.DroppedProfiles and reported in the error;
-// the rest of pd is still analysed.
-func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error { return nil }
-
-// Evaluate returns one Signal per enabled profile rule with attributed CPU in s
-// (Level = CPU share, Active = share ≥ threshold with ≥ MinSamples).
-func (a *Analyzer) Evaluate(s *ServiceStats) []report.Signal { return nil }

@@ -1,9 +1,22 @@
 // Package catalog holds the signature catalog: built-in rules as embedded
 // YAML plus the user's overrides and custom rules in the same schema.
-//
-// API CONTRACT (stub written by the coordinator; the engine owner fills it in,
-// keeping these names and signatures so the CLI and processor compile).
 package catalog
+
+import (
+	_ "embed"
+	"fmt"
+	"sort"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Rule kinds: profile rules are judged by the attribution engine from
+// stacks; metric rules by internal/fleet from CPU and goroutine series.
+const (
+	KindProfile = "profile"
+	KindMetric  = "metric"
+)
 
 // Override tunes a built-in or custom rule from config (processor `rules.<id>`,
 // CLI --config `rules.<id>`). Nil fields keep the catalog's value.
@@ -12,27 +25,261 @@ type Override struct {
 	Threshold *float64 `mapstructure:"threshold" yaml:"threshold" json:"threshold,omitempty"`
 }
 
-// Rule is one catalog entry. The engine owner defines its fields (roots,
-// exclusions, cut-offs per dialect, recommendations per runtime, threshold,
-// severity, expected-reduction model); every field carries both `yaml` and
-// `mapstructure` tags so a processor config can embed custom rules.
+// Rule is one catalog entry.
 type Rule struct {
-	ID string `mapstructure:"id" yaml:"id" json:"id"`
+	ID          string `mapstructure:"id" yaml:"id" json:"id"`
+	Kind        string `mapstructure:"kind" yaml:"kind" json:"kind,omitempty"` // profile (default) or metric
+	Title       string `mapstructure:"title" yaml:"title" json:"title,omitempty"`
+	Description string `mapstructure:"description" yaml:"description" json:"description,omitempty"`
+	// Enabled defaults to true.
+	Enabled *bool `mapstructure:"enabled" yaml:"enabled" json:"enabled,omitempty"`
+	// Threshold: a CPU share (profile rules) or the rule's own figure (metric rules).
+	Threshold float64  `mapstructure:"threshold" yaml:"threshold" json:"threshold"`
+	Severity  Severity `mapstructure:"severity" yaml:"severity" json:"severity"`
+	// ExpectedReduction models the CPU share a fix is expected to save.
+	ExpectedReduction Reduction `mapstructure:"expected_reduction" yaml:"expected_reduction" json:"expected_reduction"`
+	// Signatures: per-dialect frame patterns (profile rules only).
+	Signatures []Signature `mapstructure:"signatures" yaml:"signatures" json:"signatures,omitempty"`
+	// Recommendations by runtime (go, jvm, python, node, dotnet, native) with a "default".
+	Recommendations map[string]string `mapstructure:"recommendations" yaml:"recommendations" json:"recommendations,omitempty"`
+	// RaiseOnMetadata lets profile-metadata facts (block/mutex profiling on,
+	// sampling rate above the ceiling) raise the rule on their own.
+	RaiseOnMetadata bool `mapstructure:"raise_on_metadata" yaml:"raise_on_metadata" json:"raise_on_metadata,omitempty"`
+	// Params are rule-specific numbers (metric rules: window sizes, minimum counts).
+	Params map[string]float64 `mapstructure:"params" yaml:"params" json:"params,omitempty"`
+}
+
+// Severity: warning at the threshold, critical at CriticalAt (0 = never).
+type Severity struct {
+	CriticalAt float64 `mapstructure:"critical_at" yaml:"critical_at" json:"critical_at,omitempty"`
+	Why        string  `mapstructure:"why" yaml:"why" json:"why,omitempty"`
+}
+
+// Reduction: expected = Fraction × max(0, share − Floor). Floor is the part
+// of the share a healthy service keeps after the fix.
+type Reduction struct {
+	Fraction float64 `mapstructure:"fraction_of_share" yaml:"fraction_of_share" json:"fraction_of_share"`
+	Floor    float64 `mapstructure:"floor" yaml:"floor" json:"floor,omitempty"`
+	Why      string  `mapstructure:"why" yaml:"why" json:"why,omitempty"`
+}
+
+// Expected returns the share of CPU the fix is expected to save.
+func (r Reduction) Expected(share float64) float64 {
+	v := share - r.Floor
+	if v < 0 {
+		return 0
+	}
+	return r.Fraction * v
+}
+
+// Signature is one dialect's way of recognising a rule in a stack.
+type Signature struct {
+	// Dialect: go, jvm, python, node, dotnet, native, kernel or any.
+	Dialect string `mapstructure:"dialect" yaml:"dialect" json:"dialect"`
+	// Roots: the costly call; its whole subtree is charged.
+	Roots []Pattern `mapstructure:"roots" yaml:"roots" json:"roots"`
+	// Exclude: callers that disqualify a root below them (init, <clinit>, import).
+	Exclude []Pattern `mapstructure:"exclude" yaml:"exclude" json:"exclude,omitempty"`
+	// Cutoffs: callees where the application resumes; CPU from there down is not the rule's.
+	Cutoffs []Pattern `mapstructure:"cutoffs" yaml:"cutoffs" json:"cutoffs,omitempty"`
+	// CutoffUnless: below a root, the first frame matching neither a root nor
+	// one of these patterns is where the application resumes (a cut-off).
+	CutoffUnless []Pattern `mapstructure:"cutoff_unless" yaml:"cutoff_unless" json:"cutoff_unless,omitempty"`
+	// Tags split the rule's CPU in the evidence (e.g. full vs resumed handshakes).
+	Tags []Tag `mapstructure:"tags" yaml:"tags" json:"tags,omitempty"`
+}
+
+// Tag names the samples of a rule with a frame matching Patterns.
+type Tag struct {
+	Name        string    `mapstructure:"name" yaml:"name" json:"name"`
+	Description string    `mapstructure:"description" yaml:"description" json:"description,omitempty"`
+	Patterns    []Pattern `mapstructure:"patterns" yaml:"patterns" json:"patterns"`
 }
 
 // Catalog is a validated, compiled set of rules.
 type Catalog struct {
 	Rules []Rule
+	// Sets are named pattern lists a Pattern can reference as "@name".
+	Sets map[string][]Pattern
 }
 
-// Default returns the built-in catalog (embedded YAML), validated.
-func Default() (*Catalog, error) { return &Catalog{}, nil }
+type document struct {
+	PatternSets map[string][]Pattern `yaml:"pattern_sets"`
+	Rules       []Rule               `yaml:"rules"`
+}
+
+//go:embed rules.yaml
+var builtin []byte
+
+var (
+	defaultOnce sync.Once
+	defaultCat  *Catalog
+	defaultErr  error
+)
+
+// Default returns the built-in catalog (embedded YAML), validated. Each call
+// returns a fresh copy, so callers may not affect each other.
+func Default() (*Catalog, error) {
+	defaultOnce.Do(func() { defaultCat, defaultErr = Parse(builtin) })
+	if defaultErr != nil {
+		return nil, defaultErr
+	}
+	return defaultCat.clone(), nil
+}
+
+// Parse reads a catalog document (`pattern_sets`, `rules`) and validates it.
+func Parse(data []byte) (*Catalog, error) {
+	var doc document
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	c := &Catalog{Rules: doc.Rules, Sets: doc.PatternSets}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Catalog) clone() *Catalog {
+	out := &Catalog{Rules: make([]Rule, len(c.Rules)), Sets: make(map[string][]Pattern, len(c.Sets))}
+	for i, r := range c.Rules {
+		out.Rules[i] = r.clone()
+	}
+	for k, v := range c.Sets {
+		out.Sets[k] = append([]Pattern(nil), v...)
+	}
+	return out
+}
+
+func (r Rule) clone() Rule {
+	out := r
+	if r.Enabled != nil {
+		v := *r.Enabled
+		out.Enabled = &v
+	}
+	out.Signatures = append([]Signature(nil), r.Signatures...)
+	if r.Recommendations != nil {
+		out.Recommendations = make(map[string]string, len(r.Recommendations))
+		for k, v := range r.Recommendations {
+			out.Recommendations[k] = v
+		}
+	}
+	if r.Params != nil {
+		out.Params = make(map[string]float64, len(r.Params))
+		for k, v := range r.Params {
+			out.Params[k] = v
+		}
+	}
+	return out
+}
 
 // With returns a copy of c with overrides applied and custom rules added
 // (a custom rule with a built-in id replaces it). Errors name the rule and field.
 func (c *Catalog) With(overrides map[string]Override, custom []Rule) (*Catalog, error) {
-	return c, nil
+	out := c.clone()
+	for _, r := range custom {
+		r = r.clone()
+		if r.Kind == "" {
+			r.Kind = KindProfile
+		}
+		if i := out.index(r.ID); i >= 0 {
+			out.Rules[i] = r
+		} else {
+			out.Rules = append(out.Rules, r)
+		}
+	}
+	ids := make([]string, 0, len(overrides))
+	for id := range overrides {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		o := overrides[id]
+		i := out.index(id)
+		if i < 0 {
+			return nil, fmt.Errorf("rules.%s: unknown rule id (known: %v)", id, out.IDs())
+		}
+		if o.Enabled != nil {
+			v := *o.Enabled
+			out.Rules[i].Enabled = &v
+		}
+		if o.Threshold != nil {
+			out.Rules[i].Threshold = *o.Threshold
+			// A lowered threshold must not leave critical below warning.
+			if cr := out.Rules[i].Severity.CriticalAt; cr != 0 && cr < *o.Threshold {
+				out.Rules[i].Severity.CriticalAt = *o.Threshold
+			}
+		}
+	}
+	if err := out.Validate(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
+func (c *Catalog) index(id string) int {
+	for i := range c.Rules {
+		if c.Rules[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// IDs lists the rule ids in catalog order.
+func (c *Catalog) IDs() []string {
+	ids := make([]string, len(c.Rules))
+	for i, r := range c.Rules {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+// Rule returns the rule with id.
+func (c *Catalog) Rule(id string) (Rule, bool) {
+	if i := c.index(id); i >= 0 {
+		return c.Rules[i], true
+	}
+	return Rule{}, false
+}
+
+// IsEnabled reports whether the rule is on (the default).
+func (r Rule) IsEnabled() bool { return r.Enabled == nil || *r.Enabled }
+
 // Threshold returns the effective threshold of a rule id and whether it is enabled.
-func (c *Catalog) Threshold(id string) (threshold float64, enabled bool) { return 0, false }
+func (c *Catalog) Threshold(id string) (threshold float64, enabled bool) {
+	i := c.index(id)
+	if i < 0 {
+		return 0, false
+	}
+	return c.Rules[i].Threshold, c.Rules[i].IsEnabled()
+}
+
+// Recommendation returns the advice for runtime, else the rule's default.
+func (r Rule) Recommendation(runtime string) string {
+	if s, ok := r.Recommendations[runtime]; ok && s != "" {
+		return s
+	}
+	return r.Recommendations["default"]
+}
+
+// SeverityFor grades a level that is at or above the threshold.
+func (r Rule) SeverityFor(level float64) string {
+	if r.Severity.CriticalAt > 0 && level >= r.Severity.CriticalAt {
+		return "critical"
+	}
+	return "warning"
+}
+
+// Expand resolves "@set" references into the patterns of the named set.
+func (c *Catalog) Expand(ps []Pattern) []Pattern {
+	var out []Pattern
+	for _, p := range ps {
+		if p.Set != "" {
+			out = append(out, c.Sets[p.Set]...)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}

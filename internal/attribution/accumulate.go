@@ -1,0 +1,600 @@
+package attribution
+
+import (
+	"errors"
+	"fmt"
+	"math/bits"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pprofile"
+
+	"github.com/perfadvisor/perfadvisor/internal/framename"
+	"github.com/perfadvisor/perfadvisor/internal/svcname"
+)
+
+// profileNameAttr mirrors pprofconv.ProfileNameAttr (the Pyroscope __name__).
+const profileNameAttr = "pyroscope.profile.name"
+
+const frameTypeAttr = "profile.frame.type"
+
+// profile kinds by sample type.
+type kind uint8
+
+const (
+	kindSkip        kind = iota
+	kindCPUNanos         // cpu/nanoseconds: value is CPU time
+	kindCPUCount         // samples/count with a CPU period: value × period
+	kindContentions      // block or mutex (contentions/count, delay/nanoseconds)
+)
+
+// Accumulate attributes every profile in pd to w. It never mutates pd.
+// Invalid profiles are counted in w.DroppedProfiles and reported in the error;
+// the rest of pd is still analysed.
+func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
+	if w.Services == nil {
+		w.Services = map[string]*ServiceStats{}
+	}
+	m := newMessage(a, pd.Dictionary())
+	var errs []error
+	for _, rp := range pd.ResourceProfiles().All() {
+		name, ok := svcname.Resolve(rp.Resource().Attributes(), a.opts.ServiceAttributes)
+		if !ok {
+			name = a.opts.DefaultService
+		}
+		for _, sp := range rp.ScopeProfiles().All() {
+			// A Go pprof CPU profile arrives as two profiles (samples/count and
+			// cpu/nanoseconds) over the same samples: count them once.
+			hasNanos := false
+			for _, p := range sp.Profiles().All() {
+				if m.kindOf(p, false) == kindCPUNanos {
+					hasNanos = true
+					break
+				}
+			}
+			for pi, p := range sp.Profiles().All() {
+				k := m.kindOf(p, hasNanos)
+				if k == kindSkip {
+					continue
+				}
+				ss := w.service(name, a.opts.MaxServices)
+				if ss == nil {
+					w.DroppedServices++
+					continue
+				}
+				var err error
+				if k == kindContentions {
+					err = m.contentions(p, ss)
+				} else {
+					err = m.cpu(p, k, ss, w)
+				}
+				if err != nil {
+					w.DroppedProfiles++
+					errs = append(errs, fmt.Errorf("service %q profile %d: %w", name, pi, err))
+				}
+			}
+		}
+	}
+	m.flushEvidence(w)
+	return errors.Join(errs...)
+}
+
+func (w *Window) service(name string, max int) *ServiceStats {
+	if ss, ok := w.Services[name]; ok {
+		return ss
+	}
+	if len(w.Services) >= max {
+		return nil
+	}
+	ss := &ServiceStats{Service: name, Rules: map[string]*RuleStats{}}
+	w.Services[name] = ss
+	return ss
+}
+
+// message holds the per-dictionary memo of one Accumulate call: every
+// location and stack is resolved and validated once, then samples are a
+// table look-up.
+type message struct {
+	a      *Analyzer
+	dict   pprofile.ProfilesDictionary
+	strs   pcommon.StringSlice
+	nStr   int
+	fns    pprofile.FunctionSlice
+	locTab pprofile.LocationSlice
+	stkTab pprofile.StackSlice
+	attrs  pprofile.KeyValueAndUnitSlice
+
+	frameTypes map[int32]framename.Dialect // attribute index → dialect, for profile.frame.type
+	fnMemo     []fnMemo
+	locs       []locMemo
+	slab       []*fnClass
+	stacks     []stackMemo
+
+	// charged stacks of this message by (service, stack) for evidence.
+	evidence map[evKey]float64
+}
+
+type fnMemo struct {
+	hint framename.Dialect
+	set  bool
+	c    *fnClass
+}
+
+type locMemo struct {
+	state    uint8 // 0 unseen, 1 ok, 2 invalid
+	off, n   int32 // classes in slab, leaf-most first (pprof line order)
+	explicit framename.Dialect
+}
+
+type stackMemo struct {
+	state   uint8 // 0 unseen, 1 ok, 2 invalid, 3 ok but truncated
+	rules   uint64
+	tags    uint64
+	dialect framename.Dialect
+}
+
+type evKey struct {
+	ss    *ServiceStats
+	stack int32
+}
+
+func newMessage(a *Analyzer, d pprofile.ProfilesDictionary) *message {
+	m := &message{
+		a:      a,
+		dict:   d,
+		strs:   d.StringTable(),
+		fns:    d.FunctionTable(),
+		locTab: d.LocationTable(),
+		stkTab: d.StackTable(),
+		attrs:  d.AttributeTable(),
+	}
+	m.nStr = m.strs.Len()
+	m.fnMemo = make([]fnMemo, m.fns.Len())
+	m.locs = make([]locMemo, m.locTab.Len())
+	m.stacks = make([]stackMemo, m.stkTab.Len())
+	return m
+}
+
+func (m *message) str(i int32) (string, bool) {
+	if i < 0 || int(i) >= m.nStr {
+		return "", false
+	}
+	return m.strs.At(int(i)), true
+}
+
+// kindOf tells CPU profiles from evidence-only and unrelated ones.
+func (m *message) kindOf(p pprofile.Profile, siblingNanos bool) kind {
+	st, _ := m.str(p.SampleType().TypeStrindex())
+	su, _ := m.str(p.SampleType().UnitStrindex())
+	pt, _ := m.str(p.PeriodType().TypeStrindex())
+	switch {
+	case st == "cpu" && su == "nanoseconds":
+		return kindCPUNanos
+	case (st == "samples" || st == "sample") && su == "count" && pt == "cpu":
+		if siblingNanos {
+			return kindSkip
+		}
+		return kindCPUCount
+	case st == "contentions" || st == "delay":
+		return kindContentions
+	}
+	return kindSkip
+}
+
+// frameType resolves the dialect a location's profile.frame.type names.
+func (m *message) frameType(l pprofile.Location) (framename.Dialect, bool) {
+	idx := l.AttributeIndices()
+	if idx.Len() == 0 {
+		return framename.Unknown, true
+	}
+	if m.frameTypes == nil {
+		m.frameTypes = map[int32]framename.Dialect{}
+	}
+	for _, ai := range idx.All() {
+		if ai < 0 || int(ai) >= m.attrs.Len() {
+			return framename.Unknown, false
+		}
+		if d, ok := m.frameTypes[ai]; ok {
+			if d != framename.Unknown {
+				return d, true
+			}
+			continue
+		}
+		kv := m.attrs.At(int(ai))
+		key, ok := m.str(kv.KeyStrindex())
+		if !ok {
+			return framename.Unknown, false
+		}
+		d := framename.Unknown
+		if key == frameTypeAttr {
+			d = framename.FromFrameType(kv.Value().AsString())
+		}
+		m.frameTypes[ai] = d
+		if d != framename.Unknown {
+			return d, true
+		}
+	}
+	return framename.Unknown, true
+}
+
+// loc resolves and validates one location's lines (inlined frames).
+func (m *message) loc(li int32) (*locMemo, bool) {
+	if li < 0 || int(li) >= len(m.locs) {
+		return nil, false
+	}
+	lm := &m.locs[li]
+	switch lm.state {
+	case 1:
+		return lm, true
+	case 2:
+		return nil, false
+	}
+	lm.state = 2
+	l := m.locTab.At(int(li))
+	hint, ok := m.frameType(l)
+	if !ok {
+		return nil, false
+	}
+	lm.explicit = hint
+	lm.off = int32(len(m.slab))
+	lines := l.Lines()
+	for _, ln := range lines.All() {
+		fi := ln.FunctionIndex()
+		if fi < 0 || int(fi) >= len(m.fnMemo) {
+			return nil, false
+		}
+		c, ok := m.function(fi, hint)
+		if !ok {
+			return nil, false
+		}
+		m.slab = append(m.slab, c)
+	}
+	if lines.Len() == 0 {
+		// An unsymbolized frame (eBPF native without symbols): a frame with no
+		// name still separates callers from callees for cut-offs.
+		m.slab = append(m.slab, m.a.classify("", "", hint))
+	}
+	lm.n = int32(len(m.slab)) - lm.off
+	lm.state = 1
+	return lm, true
+}
+
+func (m *message) function(fi int32, hint framename.Dialect) (*fnClass, bool) {
+	fm := &m.fnMemo[fi]
+	if fm.set && fm.hint == hint {
+		return fm.c, true
+	}
+	f := m.fns.At(int(fi))
+	name, ok1 := m.str(f.NameStrindex())
+	file, ok2 := m.str(f.FilenameStrindex())
+	if !ok1 || !ok2 {
+		return nil, false
+	}
+	c := m.a.classify(name, file, hint)
+	if !fm.set {
+		*fm = fnMemo{hint: hint, set: true, c: c}
+	}
+	return c, true
+}
+
+// stack computes a stack's rule mask: walk root→leaf once, tracking per rule
+// (bit) whether an exclusion was seen, a root armed it, and a cut-off ended it.
+func (m *message) stack(si int32) *stackMemo {
+	if si < 0 || int(si) >= len(m.stacks) {
+		return nil
+	}
+	sm := &m.stacks[si]
+	if sm.state != 0 {
+		if sm.state == 2 {
+			return nil
+		}
+		return sm
+	}
+	sm.state = 2
+	locs := m.stkTab.At(int(si)).LocationIndices()
+	n := locs.Len()
+	stop := 0
+	truncated := false
+	if n > m.a.opts.MaxStackDepth {
+		stop = n - m.a.opts.MaxStackDepth
+		truncated = true
+	}
+	var excluded, armed, cut, tags uint64
+	dialect := framename.Unknown
+	for i := n - 1; i >= stop; i-- {
+		lm, ok := m.loc(locs.At(i))
+		if !ok {
+			return nil
+		}
+		for j := lm.off + lm.n - 1; j >= lm.off; j-- {
+			c := m.slab[j]
+			cut |= armed & (c.cut | c.notPass)
+			excluded |= c.excl &^ armed
+			armed |= c.root &^ excluded
+			tags |= c.tags
+			if dialect == framename.Unknown || dialect == framename.Native || dialect == framename.Kernel {
+				if d := c.frame.Dialect; d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
+					dialect = d
+				}
+			}
+		}
+	}
+	sm.rules = armed &^ cut
+	if sm.rules != 0 {
+		for _, r := range m.a.rules {
+			if sm.rules&r.bit == 0 {
+				tags &^= r.tagMask
+			}
+		}
+		sm.tags = tags
+	}
+	sm.dialect = dialect
+	sm.state = 1
+	if truncated {
+		sm.state = 3
+	}
+	return sm
+}
+
+func isManaged(d framename.Dialect) bool {
+	switch d {
+	case framename.Go, framename.JVM, framename.Python, framename.Node, framename.DotNet:
+		return true
+	}
+	return false
+}
+
+// profAcc is one profile's contribution, merged only if the profile is valid.
+type profAcc struct {
+	cpu, events float64
+	rules       [64]float64
+	ruleEvents  [64]float64
+	tags        [64]float64
+	byDialect   [framename.Other + 1]float64
+	stacks      map[int32]float64
+	truncated   int64
+	minT, maxT  uint64
+}
+
+// cpu attributes one CPU profile.
+func (m *message) cpu(p pprofile.Profile, k kind, ss *ServiceStats, w *Window) error {
+	period := float64(p.Period())
+	pt, _ := m.str(p.PeriodType().TypeStrindex())
+	pu, _ := m.str(p.PeriodType().UnitStrindex())
+	periodNanos := pt == "cpu" && pu == "nanoseconds" && period > 0
+	if !periodNanos {
+		period = 0
+	}
+	var acc profAcc
+	acc.stacks = map[int32]float64{}
+	samples := p.Samples()
+	for i := 0; i < samples.Len(); i++ {
+		s := samples.At(i)
+		var sum int64
+		vals := s.Values()
+		for j := 0; j < vals.Len(); j++ {
+			v := vals.At(j)
+			if v < 0 {
+				return fmt.Errorf("sample %d: negative value %d", i, v)
+			}
+			sum += v
+			if sum < 0 {
+				return fmt.Errorf("sample %d: value overflow", i)
+			}
+		}
+		ts := s.TimestampsUnixNano()
+		var weight, events float64
+		switch {
+		case vals.Len() == 0:
+			// eBPF: one event per timestamp, each worth one period of CPU.
+			events = float64(ts.Len())
+			weight = events * periodOr(period)
+		case k == kindCPUNanos:
+			weight = float64(sum)
+			if period > 0 {
+				events = weight / period
+			} else {
+				events = 1
+			}
+		default:
+			events = float64(sum)
+			weight = events * periodOr(period)
+		}
+		if weight == 0 {
+			continue
+		}
+		for j := 0; j < ts.Len(); j++ {
+			t := ts.At(j)
+			if acc.minT == 0 || t < acc.minT {
+				acc.minT = t
+			}
+			if t > acc.maxT {
+				acc.maxT = t
+			}
+		}
+		sm := m.stack(s.StackIndex())
+		if sm == nil {
+			return fmt.Errorf("sample %d: invalid stack index %d or a location, function or string it references", i, s.StackIndex())
+		}
+		if sm.state == 3 {
+			acc.truncated++
+		}
+		acc.cpu += weight
+		acc.events += events
+		acc.byDialect[sm.dialect] += weight
+		if sm.rules == 0 {
+			continue
+		}
+		for r := sm.rules; r != 0; r &= r - 1 {
+			b := bits.TrailingZeros64(r)
+			acc.rules[b] += weight
+			acc.ruleEvents[b] += events
+		}
+		for t := sm.tags; t != 0; t &= t - 1 {
+			acc.tags[bits.TrailingZeros64(t)] += weight
+		}
+		acc.stacks[s.StackIndex()] += weight
+	}
+
+	// Valid: merge into the service.
+	ss.CPUValue += acc.cpu
+	ss.events += acc.events
+	ss.CPUSamples = int64(ss.events + 0.5)
+	for d, v := range acc.byDialect {
+		ss.byDialect[d] += v
+	}
+	w.TruncatedStacks += acc.truncated
+	for i, r := range m.a.rules {
+		if acc.rules[i] == 0 {
+			continue
+		}
+		rs := ss.Rules[r.rule.ID]
+		if rs == nil {
+			rs = &RuleStats{}
+			ss.Rules[r.rule.ID] = rs
+		}
+		rs.CPUValue += acc.rules[i]
+		rs.events += acc.ruleEvents[i]
+		rs.Samples = int64(rs.events + 0.5)
+	}
+	for ti, t := range m.a.tags {
+		if acc.tags[ti] == 0 {
+			continue
+		}
+		rs := ss.Rules[m.a.rules[t.rule].rule.ID]
+		if rs.Tags == nil {
+			rs.Tags = map[string]float64{}
+		}
+		rs.Tags[t.name] += acc.tags[ti]
+	}
+	if m.evidence == nil {
+		m.evidence = map[evKey]float64{}
+	}
+	for si, v := range acc.stacks {
+		m.evidence[evKey{ss, si}] += v
+	}
+	if periodNanos {
+		if hz := 1e9 / period; hz > ss.SamplingHz {
+			ss.SamplingHz = hz
+		}
+	}
+	m.span(p, ss, acc.minT, acc.maxT)
+	return nil
+}
+
+// periodOr: without a CPU period an event is worth the eBPF profiler's default 50 ms (20 Hz).
+func periodOr(p float64) float64 {
+	if p > 0 {
+		return p
+	}
+	return 5e7
+}
+
+func (m *message) span(p pprofile.Profile, ss *ServiceStats, minT, maxT uint64) {
+	start, end := uint64(p.Time()), uint64(p.Time())+p.DurationNano()
+	if start == 0 || minT != 0 && minT < start {
+		start = minT
+	}
+	if maxT > end {
+		end = maxT
+	}
+	if start == 0 {
+		return
+	}
+	st, en := time.Unix(0, int64(start)).UTC(), time.Unix(0, int64(end)).UTC()
+	if ss.Start.IsZero() || st.Before(ss.Start) {
+		ss.Start = st
+	}
+	if en.After(ss.End) {
+		ss.End = en
+	}
+}
+
+// contentions records that block or mutex profiling is on (evidence only).
+func (m *message) contentions(p pprofile.Profile, ss *ServiceStats) error {
+	var events int64
+	mutexLeaves, blockLeaves := 0, 0
+	samples := p.Samples()
+	for i := 0; i < samples.Len(); i++ {
+		s := samples.At(i)
+		var n int64
+		for _, v := range s.Values().All() {
+			if v < 0 {
+				return fmt.Errorf("sample %d: negative value %d", i, v)
+			}
+			n += v
+		}
+		if s.Values().Len() == 0 {
+			n = int64(s.TimestampsUnixNano().Len())
+		}
+		if n == 0 {
+			continue
+		}
+		events += n
+		switch m.leafKind(s.StackIndex()) {
+		case 1:
+			mutexLeaves++
+		case 2:
+			blockLeaves++
+		case -1:
+			return fmt.Errorf("sample %d: invalid stack index %d", i, s.StackIndex())
+		}
+	}
+	if events == 0 {
+		return nil
+	}
+	isMutex := mutexLeaves > blockLeaves
+	if name := m.profileName(p); name != "" {
+		isMutex = strings.Contains(name, "mutex")
+	}
+	if isMutex {
+		ss.MutexProfile = true
+		ss.MutexEvents += events
+	} else {
+		ss.BlockProfile = true
+		ss.BlockEvents += events
+	}
+	m.span(p, ss, 0, 0)
+	return nil
+}
+
+// leafKind: 1 if the stack's leaf is an unlock site (mutex profiles are keyed
+// by Unlock), 2 for a blocking call, 0 unknown, -1 invalid.
+func (m *message) leafKind(si int32) int {
+	if si < 0 || int(si) >= m.stkTab.Len() {
+		return -1
+	}
+	locs := m.stkTab.At(int(si)).LocationIndices()
+	if locs.Len() == 0 {
+		return 0
+	}
+	lm, ok := m.loc(locs.At(0))
+	if !ok {
+		return -1
+	}
+	if lm.n == 0 {
+		return 0
+	}
+	name := m.slab[lm.off].frame.Name
+	switch {
+	case strings.HasSuffix(name, ".Unlock") || strings.HasSuffix(name, ".RUnlock") || name == "runtime.unlock" || name == "runtime._LostContendedRuntimeLock":
+		return 1
+	case name != "":
+		return 2
+	}
+	return 0
+}
+
+func (m *message) profileName(p pprofile.Profile) string {
+	for _, ai := range p.AttributeIndices().All() {
+		if ai < 0 || int(ai) >= m.attrs.Len() {
+			return ""
+		}
+		kv := m.attrs.At(int(ai))
+		if k, ok := m.str(kv.KeyStrindex()); ok && k == profileNameAttr {
+			return kv.Value().AsString()
+		}
+	}
+	return ""
+}

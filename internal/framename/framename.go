@@ -1,0 +1,346 @@
+// Package framename turns the frame spellings of the profilers perfadvisor
+// reads (Go pclntab, JVM in three forms, Python, native and kernel symbols)
+// into one canonical name and file per dialect, so catalog patterns are
+// written once per runtime instead of once per producer.
+package framename
+
+import (
+	"strings"
+)
+
+// Dialect is the runtime family a frame belongs to.
+type Dialect uint8
+
+const (
+	Unknown Dialect = iota
+	Go
+	JVM
+	Python
+	Node
+	DotNet
+	Native
+	Kernel
+	Other // php, ruby, perl, beam, luajit: known to the eBPF profiler, no signatures yet
+)
+
+var dialectNames = [...]string{"unknown", "go", "jvm", "python", "node", "dotnet", "native", "kernel", "other"}
+
+// String returns the dialect's catalog spelling.
+func (d Dialect) String() string {
+	if int(d) < len(dialectNames) {
+		return dialectNames[d]
+	}
+	return "unknown"
+}
+
+// ParseDialect maps a catalog dialect name to a Dialect; ok is false for unknown names.
+func ParseDialect(s string) (Dialect, bool) {
+	for i, n := range dialectNames {
+		if n == s && i != int(Unknown) {
+			return Dialect(i), true
+		}
+	}
+	return Unknown, false
+}
+
+// FromFrameType maps the eBPF profiler's `profile.frame.type` location
+// attribute to a dialect; "" or an unknown value gives Unknown.
+func FromFrameType(t string) Dialect {
+	switch t {
+	case "go":
+		return Go
+	case "jvm":
+		return JVM
+	case "cpython", "python":
+		return Python
+	case "v8js", "node":
+		return Node
+	case "dotnet":
+		return DotNet
+	case "native":
+		return Native
+	case "kernel":
+		return Kernel
+	case "":
+		return Unknown
+	default:
+		return Other
+	}
+}
+
+// Frame is a normalised frame.
+type Frame struct {
+	Name    string
+	File    string
+	Dialect Dialect
+	// Explicit is true when the dialect came from the producer (frame type)
+	// rather than from the spelling.
+	Explicit bool
+}
+
+// Normalize canonicalises one function. hint is the producer's frame type
+// (Unknown when absent); the dialect is then inferred from the spelling.
+func Normalize(name, file string, hint Dialect) Frame {
+	name = strings.TrimSpace(name)
+	file = cleanFile(file)
+	f := Frame{Name: name, File: file, Dialect: hint, Explicit: hint != Unknown}
+
+	// Python spellings carry the file inside the name; split them first.
+	if n, fl, ok := splitPythonName(name); ok && (hint == Unknown || hint == Python) {
+		f.Name, f.Dialect = n, Python
+		if f.File == "" || !strings.HasSuffix(f.File, ".py") {
+			f.File = fl
+		}
+		return f
+	}
+	if f.Dialect == Unknown {
+		f.Dialect = infer(name, file)
+	}
+	switch f.Dialect {
+	case Go:
+		f.Name = normalizeGo(name)
+	case JVM:
+		f.Name = normalizeJVM(name)
+	case Python:
+		f.Name = strings.TrimSuffix(name, " ")
+	case Native, Kernel, Unknown, Other, Node, DotNet:
+		f.Name = normalizeNative(name)
+	}
+	return f
+}
+
+func cleanFile(file string) string {
+	file = strings.TrimSpace(file)
+	if strings.IndexByte(file, '\\') >= 0 {
+		file = strings.ReplaceAll(file, "\\", "/")
+	}
+	for strings.HasPrefix(file, "./") {
+		file = file[2:]
+	}
+	return file
+}
+
+// splitPythonName recognises `func (path/file.py)`, the old pyroscope
+// `path/file.py:12 - func` and `package.module:func`.
+func splitPythonName(name string) (fn, file string, ok bool) {
+	if strings.HasSuffix(name, ".py)") {
+		if i := strings.LastIndex(name, " ("); i > 0 {
+			return name[:i], cleanFile(name[i+2 : len(name)-1]), true
+		}
+	}
+	if i := strings.Index(name, ".py:"); i > 0 {
+		rest := name[i+4:]
+		if j := strings.Index(rest, " - "); j >= 0 && isDigits(rest[:j]) {
+			return strings.TrimSpace(rest[j+3:]), cleanFile(name[:i+3]), true
+		}
+	}
+	if i := strings.IndexByte(name, ':'); i > 0 && i < len(name)-1 && strings.IndexByte(name[i+1:], ':') < 0 {
+		mod, fn := name[:i], name[i+1:]
+		if isModulePath(mod) && isIdent(fn) {
+			return fn, strings.ReplaceAll(mod, ".", "/") + ".py", true
+		}
+	}
+	return "", "", false
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c == '<' || c == '>' || c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// isModulePath: dotted lower-case identifiers such as kafka.consumer.group.
+func isModulePath(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// infer guesses a dialect from the spelling when the producer gave none.
+func infer(name, file string) Dialect {
+	switch {
+	case strings.HasSuffix(file, ".go") || strings.HasSuffix(file, ".s") && strings.Contains(file, "/go/"):
+		return Go
+	case strings.HasSuffix(file, ".py"):
+		return Python
+	case strings.HasSuffix(file, ".java") || strings.HasSuffix(file, ".kt") || strings.HasSuffix(file, ".scala"):
+		return JVM
+	case strings.HasSuffix(file, ".js") || strings.HasSuffix(file, ".mjs") || strings.HasPrefix(file, "node:"):
+		return Node
+	case strings.HasSuffix(file, ".cs"):
+		return DotNet
+	}
+	if strings.Contains(name, "::") {
+		return Native
+	}
+	if looksJVM(name) {
+		return JVM
+	}
+	if looksGo(name) {
+		return Go
+	}
+	return Native
+}
+
+// looksJVM: `<ret> pkg.Class.m(args)` (eBPF HotSpot) or `pkg/Class.m` where
+// the class segment starts upper-case (Go package paths are lower-case).
+func looksJVM(name string) bool {
+	if sp := strings.IndexByte(name, ' '); sp > 0 && strings.HasSuffix(name, ")") {
+		p := strings.IndexByte(name, '(')
+		return p > sp && strings.IndexByte(name[sp+1:p], '.') > 0
+	}
+	slash := strings.LastIndexByte(name, '/')
+	if slash < 0 || slash == len(name)-1 {
+		return false
+	}
+	cls := name[slash+1:]
+	dot := strings.IndexByte(cls, '.')
+	return dot > 0 && cls[0] >= 'A' && cls[0] <= 'Z'
+}
+
+// looksGo: an import path or package name followed by a dot and an identifier.
+func looksGo(name string) bool {
+	if strings.IndexByte(name, ' ') >= 0 {
+		return false
+	}
+	dot := strings.IndexByte(name[strings.LastIndexByte(name, '/')+1:], '.')
+	return dot > 0
+}
+
+// normalizeGo strips generic shapes (`[...]`, possibly mid-name) and the
+// `.abi0` suffix symbolizers add to assembly functions.
+func normalizeGo(name string) string {
+	if strings.IndexByte(name, '[') >= 0 {
+		name = stripBrackets(name)
+	}
+	return strings.TrimSuffix(name, ".abi0")
+}
+
+func stripBrackets(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '[':
+			depth++
+		case c == ']' && depth > 0:
+			depth--
+		case depth == 0:
+			b.WriteByte(c)
+		}
+	}
+	if depth != 0 { // unbalanced: leave the name as it came
+		return s
+	}
+	return b.String()
+}
+
+// normalizeJVM turns the three JVM spellings into `pkg.Class.method`.
+func normalizeJVM(name string) string {
+	if p := strings.IndexByte(name, '('); p > 0 {
+		head := name[:p]
+		if sp := strings.LastIndexByte(head, ' '); sp >= 0 {
+			head = head[sp+1:]
+		}
+		name = head
+	} else if sp := strings.LastIndexByte(name, ' '); sp >= 0 {
+		name = name[sp+1:]
+	}
+	name = trimAsyncProfilerSuffix(name)
+	if strings.IndexByte(name, '/') >= 0 {
+		name = strings.ReplaceAll(name, "/", ".")
+	}
+	return name
+}
+
+// async-profiler's annotated style appends _[j], _[i], _[0], _[1], _[k].
+func trimAsyncProfilerSuffix(name string) string {
+	if n := len(name); n > 4 && name[n-1] == ']' && name[n-4] == '_' && name[n-3] == '[' {
+		return name[:n-4]
+	}
+	return name
+}
+
+// normalizeNative strips compiler clone suffixes and C++ argument lists.
+func normalizeNative(name string) string {
+	if i := strings.Index(name, " [clone "); i > 0 {
+		name = name[:i]
+	}
+	if strings.Contains(name, "::") && strings.HasSuffix(name, ")") {
+		name = cutArgs(name)
+	}
+	return trimCloneSuffix(name)
+}
+
+// cutArgs removes the trailing balanced `(...)` of a demangled C++ name.
+func cutArgs(name string) string {
+	depth := 0
+	for i := len(name) - 1; i >= 0; i-- {
+		switch name[i] {
+		case ')':
+			depth++
+		case '(':
+			depth--
+			if depth == 0 {
+				if i == 0 {
+					return name
+				}
+				return name[:i]
+			}
+		}
+	}
+	return name
+}
+
+var cloneSuffixes = []string{".isra", ".constprop", ".part", ".cold", ".lto_priv", ".localalias", ".llvm"}
+
+// trimCloneSuffix removes GCC/LLVM clone suffixes such as `.isra.0`,
+// `.constprop.0.isra.0` or `.cold`, repeatedly.
+func trimCloneSuffix(name string) string {
+	for {
+		cut := -1
+		for _, sfx := range cloneSuffixes {
+			i := strings.LastIndex(name, sfx)
+			if i <= 0 {
+				continue
+			}
+			rest := name[i+len(sfx):]
+			if rest == "" || rest[0] == '.' && isDigits(rest[1:]) {
+				if i > cut {
+					cut = i
+				}
+			}
+		}
+		if cut <= 0 {
+			return name
+		}
+		name = name[:cut]
+	}
+}
