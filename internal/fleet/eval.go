@@ -14,9 +14,10 @@ const maxReplaySteps = 240
 // any point, with value computed over the whole input (DESIGN.md §4).
 //
 // "At any point" is a sliding live evaluation over the input's event time
-// (Window for the outlier, LongWindow for baseline and spikes, GrowthWindow
-// for growth) plus one judgement of the whole input; the reported finding is
-// always the whole-input one when the whole input has enough data.
+// (Window for the outlier, LongWindow for spikes, GrowthWindow for growth)
+// plus one judgement of the whole input, which alone judges the baseline
+// (it must hold over most of the input); the reported finding is always the
+// whole-input one when the whole input has enough data.
 func (s *Store) Replay() []report.Finding {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -49,10 +50,9 @@ func (s *Store) Replay() []report.Finding {
 	s.slide(lo, hi, int64(s.cfg.Window), func(a, b int64) {
 		note(s.judgeOutlier(s.cpuAll(a, b)), nil)
 	})
+	// the baseline is judged on the whole input only: it must hold over most of it
 	s.slide(lo, hi, int64(s.cfg.LongWindow), func(a, b int64) {
-		c := s.cpuAll(a-int64(spikeHistoryPad), b)
-		note(s.judgeSpikes(c, a), nil)
-		note(s.judgeBaseline(trim(c, a)), nil)
+		note(s.judgeSpikes(s.cpuAll(a-int64(spikeHistoryPad), b), a), nil)
 	})
 	s.slide(lo, hi, int64(s.cfg.GrowthWindow), func(a, b int64) {
 		note(s.judgeGrowth(a, b), nil)

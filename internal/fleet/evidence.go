@@ -60,11 +60,14 @@ func (svc *service) meanOfLevels(kind auxKind, from, to int64) (float64, bool) {
 func (s *Store) Evidence(service, rule string) []report.Evidence {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	svc := s.services[service]
-	lo, hi := s.bounds()
-	if hi <= lo {
+	switch rule {
+	case RuleAllocGC, RuleKafkaPoll, RuleDBChurn, RuleDNS:
+	default:
 		return nil
 	}
+	svc := s.services[service]
+	// all data held: the CLI holds its input, a collector what forget() left
+	lo, hi := int64(math.MinInt64/2), int64(math.MaxInt64/2)
 	var ev []report.Evidence
 	add := func(sr series, format string, v float64) {
 		name := "metrics"

@@ -46,8 +46,8 @@ func (s *Store) judgeOutlier(cpu map[string]series) []verdict {
 	if !p.enabled {
 		return nil
 	}
-	means := map[string]float64{}
-	var all []float64
+	means, medians := map[string]float64{}, map[string]float64{}
+	var all, allMed []float64
 	for _, name := range sortedNames(cpu) {
 		sr := cpu[name]
 		if len(sr.v) < minOutlierBuckets {
@@ -56,11 +56,14 @@ func (s *Store) judgeOutlier(cpu map[string]series) []verdict {
 		m := mean(sr.v)
 		means[name] = m
 		all = append(all, m)
+		medians[name] = median(sr.v)
+		allMed = append(allMed, medians[name])
 	}
 	if len(all) < minFleet {
 		return nil
 	}
 	med := median(all)
+	medOfMed := median(allMed)
 	if !(med > 0) {
 		return nil
 	}
@@ -68,7 +71,9 @@ func (s *Store) judgeOutlier(cpu map[string]series) []verdict {
 	for _, name := range sortedNames(means) {
 		m := means[name]
 		ratio := m / med
-		ok := m-med >= minExcessCores
+		// a mean lifted by a few bursts is spikes, not an outlier: the
+		// service's typical (median) rate must be high too
+		ok := m-med >= minExcessCores && medians[name] >= outlierTypical*p.threshold*medOfMed
 		v := verdict{rule: RuleOutlier, service: name, level: ratio, threshold: p.threshold,
 			active: ok && ratio >= p.threshold, keep: ok}
 		sev := report.SeverityWarning

@@ -31,6 +31,7 @@ const (
 	minFleet          = 3    // a median of fewer services says nothing about an outlier
 	minOutlierBuckets = 3    // intervals a service needs in the window to be compared
 	minExcessCores    = 0.02 // ignore ratios between near-idle services
+	outlierTypical    = 0.5  // share of the threshold the median rate must reach too
 	baselineParts     = 4    // the floor must be elevated in most of these slices
 	baselineHeld      = 0.75 // share of slices that must be elevated to raise
 	baselineHeldKeep  = 0.5  // ... and to stay raised (hysteresis)

@@ -1,0 +1,186 @@
+package fleet
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/perfadvisor/perfadvisor/internal/report"
+)
+
+func signalOf(sigs []report.Signal, rule, service string) (report.Signal, bool) {
+	for _, s := range sigs {
+		if s.Rule == rule && s.Service == service {
+			return s, true
+		}
+	}
+	return report.Signal{}, false
+}
+
+func TestEvaluateAndUsageOnFixture(t *testing.T) {
+	st := NewStore(Config{Window: 10 * time.Minute}, nil)
+	st.Add(loadMetrics(t, filepath.Join(fixturesDir, "fleet-outlier-a", "metrics.json")))
+	now := st.Latest()
+	require.False(t, now.IsZero())
+
+	sigs := st.Evaluate(now)
+	sig, ok := signalOf(sigs, RuleOutlier, "checkout")
+	require.True(t, ok)
+	assert.True(t, sig.Active)
+	assert.InDelta(t, 17.14, sig.Level, 17.14*0.25)
+	assert.Equal(t, DefaultOutlierRatio, sig.Threshold)
+	assert.Equal(t, RuleOutlier, sig.Finding.Rule)
+	for _, s := range sigs {
+		if s.Service != "checkout" {
+			assert.Falsef(t, s.Active, "%s active for %s", s.Rule, s.Service)
+		}
+	}
+
+	usage := st.Usage(now)
+	require.Len(t, usage, 12)
+	for _, u := range usage {
+		assert.Greater(t, u.Cores, 0.0)
+		if u.Service == "checkout" {
+			assert.InDelta(t, 17.14, u.FleetMedianRatio, 17.14*0.25)
+		} else {
+			assert.Less(t, u.FleetMedianRatio, 2.0)
+		}
+	}
+
+	// far past every window, the fleet is forgotten and nothing is judged
+	assert.Empty(t, st.Evaluate(now.Add(24*time.Hour)))
+	assert.Zero(t, st.Services())
+}
+
+// TestSpikeHysteresis: once raised, a spike finding stays raised while the
+// bursts in the window drop to the keep level, and a fresh store does not
+// raise on the same reduced reading.
+func TestSpikeHysteresis(t *testing.T) {
+	d := 3 * hour
+	md := fleetOf(d, map[string]func(time.Duration) float64{
+		"a": wobble(0.2, 0.05), "b": wobble(0.2, 0.05), "c": wobble(0.2, 0.05),
+		"bursty": spiky(0.2, 5, 70, 90, 110)})
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+
+	live := NewStore(Config{}, nil)
+	live.Add(md)
+	sig, _ := signalOf(live.Evaluate(at(120)), RuleSpikes, "bursty")
+	require.True(t, sig.Active, "three bursts in the last hour")
+	// at 135 min the first burst (70) left the 1 h window: two remain
+	sig, _ = signalOf(live.Evaluate(at(135)), RuleSpikes, "bursty")
+	assert.True(t, sig.Active, "kept raised at two bursts")
+
+	fresh := NewStore(Config{}, nil)
+	fresh.Add(md)
+	sig, _ = signalOf(fresh.Evaluate(at(135)), RuleSpikes, "bursty")
+	assert.False(t, sig.Active, "two bursts do not raise")
+}
+
+func histogram(name, unit string, d time.Duration, perSecond float64) metric {
+	return metric{name: name, unit: unit, hist: true, samples: counter(d, s15, constant(perSecond))}
+}
+
+func gaugeOf(name string, d time.Duration, v float64) metric {
+	return metric{name: name, typ: pmetric.MetricTypeGauge, samples: levels(d, s15, constant(v))}
+}
+
+func TestCrossSignals(t *testing.T) {
+	d := 30 * time.Minute
+	tests := []struct {
+		name string
+		rs   []resource
+		want []want
+	}{
+		{
+			name: "a new DB connection per request",
+			rs: []resource{{proc("orders"), []metric{
+				histogram("http.server.request.duration", "s", d, 50),
+				histogram("db.client.connection.create_time", "s", d, 48),
+			}}},
+			want: []want{{RuleDBChurn, "orders", 0}},
+		},
+		{
+			name: "a pool that reuses connections",
+			rs: []resource{{proc("orders"), []metric{
+				histogram("http.server.request.duration", "s", d, 50),
+				histogram("db.client.connection.create_time", "s", d, 0.05),
+			}}},
+		},
+		{
+			name: "Kafka consumer polling an empty topic (Java client spelling)",
+			rs: []resource{{proc("billing"), []metric{
+				gaugeOf("kafka.consumer.fetch-rate", d, 180),
+				gaugeOf("kafka.consumer.records-per-request-avg", d, 0.1),
+			}}},
+			want: []want{{RuleKafkaPoll, "billing", 0}},
+		},
+		{
+			name: "Kafka consumer with full fetches (OTel spelling)",
+			rs: []resource{{proc("billing"), []metric{
+				gaugeOf("kafka.consumer.fetch_rate", d, 180),
+				gaugeOf("kafka.consumer.records_per_request_avg", d, 250),
+			}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := replay(batch(tt.rs...))
+			for _, f := range got {
+				assert.Nil(t, f.Value, "not the rule's own figure")
+			}
+			checkFindings(t, got, tt.want)
+		})
+	}
+}
+
+func TestEvidence(t *testing.T) {
+	d := 30 * time.Minute
+	st := NewStore(Config{}, nil)
+	st.Add(batch(
+		resource{proc("api"), []metric{
+			{name: "go_memstats_alloc_bytes_total", samples: counter(d, s15, constant(25e6))},
+			{name: "dns.lookup.duration", unit: "s", hist: true, samples: counter(d, s15, constant(40))},
+			histogram("http.server.request.duration", "s", d, 50),
+			histogram("db.client.connection.create_time", "s", d, 5),
+			gaugeOf("go_sql_open_connections", d, 4),
+		}},
+		resource{attrs{"job": "coredns"}, []metric{
+			{name: "coredns_cache_hits_total", samples: counter(d, s15, constant(90))},
+			{name: "coredns_cache_misses_total", samples: counter(d, s15, constant(10))},
+		}},
+	))
+	tests := []struct {
+		rule     string
+		contains []string
+	}{
+		{RuleAllocGC, []string{"allocation rate 25.00 MB/s"}},
+		{RuleDNS, []string{"40.0 DNS lookups per second", "CoreDNS cache hit ratio 0.900"}},
+		{RuleDBChurn, []string{"5.00 connections created per second", "50.0 requests per second", "0.10 new connections per request", "4.0 pool connections"}},
+		{RuleKafkaPoll, nil},
+		{RuleOutlier, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rule, func(t *testing.T) {
+			ev := st.Evidence("api", tt.rule)
+			var text []string
+			for _, e := range ev {
+				assert.Equal(t, "series", e.Kind)
+				assert.NotEmpty(t, e.Series)
+				text = append(text, e.Description)
+			}
+			all := strings.Join(text, "\n")
+			for _, c := range tt.contains {
+				assert.Contains(t, all, c)
+			}
+			if tt.contains == nil {
+				assert.Empty(t, ev)
+			}
+		})
+	}
+	assert.Empty(t, st.Evidence("nobody", RuleAllocGC))
+}
