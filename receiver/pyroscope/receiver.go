@@ -36,6 +36,7 @@ type pyroscopeReceiver struct {
 	logger *zap.Logger
 
 	server *http.Server
+	addr   string // the bound address, known after Start (tests listen on port 0)
 	wg     sync.WaitGroup
 }
 
@@ -86,6 +87,7 @@ func (r *pyroscopeReceiver) Start(ctx context.Context, host component.Host) erro
 	protocols.SetUnencryptedHTTP2(true)
 	srv.Protocols = &protocols
 	r.server = srv
+	r.addr = ln.Addr().String()
 	r.logger.Info("Pyroscope receiver listening", zap.String("endpoint", ln.Addr().String()))
 	r.wg.Add(1)
 	go func() {
