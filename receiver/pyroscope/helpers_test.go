@@ -134,4 +134,3 @@ func plain(t *testing.T, gz []byte) []byte {
 	require.NoError(t, err)
 	return b
 }
-
