@@ -251,7 +251,9 @@ func (e *engine) closeLocked(ws ...*windows.Window) {
 				}
 			}
 			signals = append(signals, sigs...)
-			e.totals.add(name, ss, w.End, e.cfg.Window, e.now())
+			if !e.totals.add(name, ss, w.End, e.cfg.Window, e.now()) {
+				e.tel.drop(reasonMaxServices, 1)
+			}
 		}
 		e.applyLocked(w.End, findings.Scope{
 			Source:     sourceProfiles,

@@ -142,13 +142,25 @@ func writeEvent(lr plog.LogRecord, c findings.Change, observed pcommon.Timestamp
 	a.PutStr(attrEventName, name)
 	a.PutStr(attrRule, c.Alert.Rule)
 	a.PutStr(attrSeverity, string(sev))
-	if f.CPURatio != nil {
-		a.PutDouble(attrCPURatio, *f.CPURatio)
+	ratio, value, expected := f.CPURatio, f.Value, f.ExpectedCPUReduction
+	if c.Kind == findings.Resolved {
+		// A resolved event reports the level that resolved it; the fix has nothing left to save.
+		level := c.Alert.Level
+		if ratio != nil {
+			ratio = &level
+		}
+		if value != nil {
+			value = &level
+		}
+		expected = 0
 	}
-	if f.Value != nil {
-		a.PutDouble(attrValue, *f.Value)
+	if ratio != nil {
+		a.PutDouble(attrCPURatio, *ratio)
 	}
-	a.PutDouble(attrExpected, f.ExpectedCPUReduction)
+	if value != nil {
+		a.PutDouble(attrValue, *value)
+	}
+	a.PutDouble(attrExpected, expected)
 	a.PutStr(attrRecommendation, f.Recommendation)
 	a.PutStr(attrEvidence, evidenceString(f.Evidence, maxEvidence))
 	lr.Body().SetStr(sentence(c))

@@ -156,8 +156,11 @@ func points(md pmetric.Metrics, name, rule string) []pmetric.NumberDataPoint {
 					dps = m.Sum().DataPoints()
 				}
 				for _, dp := range dps.All() {
-					r, _ := dp.Attributes().Get(attrRule)
-					if r.AsString() == rule {
+					var got string
+					if r, ok := dp.Attributes().Get(attrRule); ok {
+						got = r.AsString()
+					}
+					if got == rule {
 						out = append(out, dp)
 					}
 				}
