@@ -118,7 +118,7 @@ func (s *session) analyze(paths []string) (*result, error) {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	res := &result{window: attribution.NewWindow(), analyzer: an, signals: map[string]map[string]report.Signal{}}
-	store := fleet.NewStore(fleet.Config{ServiceAttributes: s.opts.ServiceAttributes, MaxServices: s.cfg.Limits.MaxServices}, s.cat)
+	store := fleet.NewStore(fleet.Config{ServiceAttributes: s.opts.ServiceAttributes, DefaultService: s.opts.DefaultService, MaxServices: s.cfg.Limits.MaxServices}, s.cat)
 	for _, path := range paths {
 		f, err := inputfile.Read(path, s.force, s.lim)
 		if err != nil {

@@ -133,8 +133,9 @@ func (s *Store) Evaluate(now time.Time) []report.Signal {
 	var vs []verdict
 	win := int64(s.cfg.Window)
 	long := int64(s.cfg.LongWindow)
-	vs = append(vs, s.judgeOutlier(s.cpuAll(t-win, t))...)
-	c := s.cpuAll(t-long-int64(spikeHistoryPad), t)
+	// one build of every service's series serves all CPU rules
+	c := s.cpuAll(t-max(long+int64(spikeHistoryPad), win), t)
+	vs = append(vs, s.judgeOutlier(trim(c, t-win))...)
 	vs = append(vs, s.judgeSpikes(c, t-long)...)
 	vs = append(vs, s.judgeBaseline(trim(c, t-long))...)
 	vs = append(vs, s.judgeGrowth(t-int64(s.cfg.GrowthWindow), t)...)

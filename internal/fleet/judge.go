@@ -212,6 +212,7 @@ func (s *Store) judgeSpikes(cpu map[string]series, from int64) []verdict {
 		return nil
 	}
 	var out []verdict
+	var buf [spikeHistory]float64
 	for _, name := range sortedNames(cpu) {
 		sr := cpu[name]
 		var ratios []float64
@@ -224,14 +225,14 @@ func (s *Store) judgeSpikes(cpu map[string]series, from int64) []verdict {
 				continue
 			}
 			h := sr.v[max(0, i-spikeHistory):i]
-			med := median(h)
+			med := smallMedian(&buf, h)
 			judged++
 			total += sr.v[i]
 			if !(med > 0) {
 				continue
 			}
 			r := sr.v[i] / med
-			if r < p.threshold || sr.v[i]-med < minExcessCores || sr.v[i]-med < spikeMADs*1.4826*mad(h) {
+			if r < p.threshold || sr.v[i]-med < minExcessCores || sr.v[i]-med < spikeMADs*1.4826*mad(h) { // mad last: it sorts
 				continue
 			}
 			ratios = append(ratios, r)

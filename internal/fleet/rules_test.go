@@ -300,4 +300,6 @@ func TestStats(t *testing.T) {
 	assert.InDelta(t, 1, icpt, 1e-9)
 	assert.InDelta(t, 1, r2, 1e-9)
 	assert.True(t, math.IsNaN(median(nil)))
+	var buf [spikeHistory]float64
+	assert.InDelta(t, 3.5, smallMedian(&buf, []float64{9, 1, 3, 4, 8, 2}), 1e-9)
 }

@@ -88,3 +88,16 @@ func linearFit(xs, ys []float64) (slope, intercept, r2 float64, ok bool) {
 
 // finite reports whether v is a usable number (user data may carry NaN/Inf).
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// smallMedian is median for the rolling window (at most len(buf) values),
+// sorted in place in buf: no allocation per interval.
+func smallMedian(buf *[spikeHistory]float64, xs []float64) float64 {
+	n := copy(buf[:], xs)
+	s := buf[:n]
+	for i := 1; i < n; i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	return quantileSorted(s, 0.5)
+}
