@@ -196,7 +196,7 @@ func infer(name, file string) Dialect {
 	case strings.HasSuffix(file, ".cs"):
 		return DotNet
 	}
-	if strings.Contains(name, "::") {
+	if strings.Contains(name, "::") || strings.Contains(name, " [clone ") || trimCloneSuffix(name) != name {
 		return Native
 	}
 	if looksJVM(name) {

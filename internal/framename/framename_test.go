@@ -1,0 +1,76 @@
+package framename
+
+import "testing"
+
+func TestNormalize(t *testing.T) {
+	tests := []struct {
+		name, in, file string
+		hint           Dialect
+		want           Frame
+	}{
+		{"go plain", "regexp.MustCompile", "/usr/local/go/src/regexp/regexp.go", Unknown,
+			Frame{Name: "regexp.MustCompile", File: "/usr/local/go/src/regexp/regexp.go", Dialect: Go}},
+		{"go generic shape mid-name", "net.doBlockingWithCtx[go.shape.[]net.IPAddr].func1", "", Unknown,
+			Frame{Name: "net.doBlockingWithCtx.func1", Dialect: Go}},
+		{"go generic method receiver", "github.com/jackc/puddle/v2.(*Pool[go.shape.*uint8]).createNewResource", "", Go,
+			Frame{Name: "github.com/jackc/puddle/v2.(*Pool).createNewResource", Dialect: Go, Explicit: true}},
+		{"go abi0 suffix", "runtime.sigtramp.abi0", "x.s", Go,
+			Frame{Name: "runtime.sigtramp", File: "x.s", Dialect: Go, Explicit: true}},
+		{"jvm slashes", "java/util/regex/Pattern.compile", "", Unknown,
+			Frame{Name: "java.util.regex.Pattern.compile", Dialect: JVM}},
+		{"jvm dotted with file", "java.util.regex.Pattern.compile", "Pattern.java", Unknown,
+			Frame{Name: "java.util.regex.Pattern.compile", File: "Pattern.java", Dialect: JVM}},
+		{"jvm ebpf return type and args", "java.util.regex.Pattern java.util.regex.Pattern.compile(java.lang.String)", "Pattern.java", JVM,
+			Frame{Name: "java.util.regex.Pattern.compile", File: "Pattern.java", Dialect: JVM, Explicit: true}},
+		{"jvm ebpf inferred", "void frauddetection.MainKt.main(java.lang.String[])", "", Unknown,
+			Frame{Name: "frauddetection.MainKt.main", Dialect: JVM}},
+		{"jvm async-profiler annotation", "java/lang/String.split_[j]", "", Unknown,
+			Frame{Name: "java.lang.String.split", Dialect: JVM}},
+		{"jvm constructor", "java/util/regex/Pattern.<init>", "", Unknown,
+			Frame{Name: "java.util.regex.Pattern.<init>", Dialect: JVM}},
+		{"python name and file in name", "compile (re/_compiler.py)", "re/_compiler.py", Unknown,
+			Frame{Name: "compile", File: "re/_compiler.py", Dialect: Python}},
+		{"python absolute file field", "compile", "/usr/lib/python3.12/re/_compiler.py", Python,
+			Frame{Name: "compile", File: "/usr/lib/python3.12/re/_compiler.py", Dialect: Python, Explicit: true}},
+		{"python relative dot path", "do_handshake", "./lib/ssl.py", Unknown,
+			Frame{Name: "do_handshake", File: "lib/ssl.py", Dialect: Python}},
+		{"python module:function", "kafka.consumer.group:poll", "", Unknown,
+			Frame{Name: "poll", File: "kafka/consumer/group.py", Dialect: Python}},
+		{"python old pyroscope text", "app/views.py:42 - handle", "", Unknown,
+			Frame{Name: "handle", File: "app/views.py", Dialect: Python}},
+		{"python qualname from ebpf", "SSLSocket.do_handshake", "/usr/lib/python3.11/ssl.py", Python,
+			Frame{Name: "SSLSocket.do_handshake", File: "/usr/lib/python3.11/ssl.py", Dialect: Python, Explicit: true}},
+		{"c isra clone", "tcp_sendmsg_locked.isra.0", "", Kernel,
+			Frame{Name: "tcp_sendmsg_locked", Dialect: Kernel, Explicit: true}},
+		{"c constprop and cold", "rd_kafka_fetch_reply_handle.constprop.0.cold", "", Unknown,
+			Frame{Name: "rd_kafka_fetch_reply_handle", Dialect: Native}},
+		{"c part clone", "ssl3_read_bytes.part.0", "", Native,
+			Frame{Name: "ssl3_read_bytes", Dialect: Native, Explicit: true}},
+		{"c++ clone annotation and args", "bssl::ssl_run_handshake(bssl::SSL_HANDSHAKE*, bool*) [clone .constprop.0]", "", Unknown,
+			Frame{Name: "bssl::ssl_run_handshake", Dialect: Native}},
+		{"c symbol stays native", "SSL_do_handshake", "", Unknown,
+			Frame{Name: "SSL_do_handshake", Dialect: Native}},
+		{"unbalanced brackets kept", "pkg.f[go.shape", "", Go,
+			Frame{Name: "pkg.f[go.shape", Dialect: Go, Explicit: true}},
+		{"unknown frame type is other", "main", "", Other,
+			Frame{Name: "main", Dialect: Other, Explicit: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Normalize(tt.in, tt.file, tt.hint); got != tt.want {
+				t.Errorf("Normalize(%q, %q, %v) = %+v, want %+v", tt.in, tt.file, tt.hint, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFromFrameType(t *testing.T) {
+	for in, want := range map[string]Dialect{
+		"go": Go, "jvm": JVM, "cpython": Python, "v8js": Node, "dotnet": DotNet,
+		"native": Native, "kernel": Kernel, "ruby": Other, "": Unknown,
+	} {
+		if got := FromFrameType(in); got != want {
+			t.Errorf("FromFrameType(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
