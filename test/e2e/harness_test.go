@@ -414,3 +414,58 @@ func RunCLI(t *testing.T, args ...string) string {
 	}
 	return stdout.String()
 }
+
+func TestParsePromText(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want []PromSample
+	}{
+		{
+			name: "comments and blank lines are skipped",
+			text: "# HELP up x\n# TYPE up gauge\n\nup 1\n",
+			want: []PromSample{{Name: "up", Labels: map[string]string{}, Value: 1}},
+		},
+		{
+			name: "labels, escapes and a timestamp",
+			text: `perfadvisor_finding_cpu_ratio{job="checkout",perfadvisor_rule="regex_compile_hot_path",note="a \"b\"\\c\nd"} 0.358 1700000000000` + "\n",
+			want: []PromSample{{Name: "perfadvisor_finding_cpu_ratio", Labels: map[string]string{
+				"job": "checkout", "perfadvisor_rule": "regex_compile_hot_path", "note": "a \"b\"\\c\nd",
+			}, Value: 0.358}},
+		},
+		{
+			name: "a comma inside a label value and a trailing comma",
+			text: `m{a="x,y",} 2e-3` + "\n",
+			want: []PromSample{{Name: "m", Labels: map[string]string{"a": "x,y"}, Value: 0.002}},
+		},
+		{
+			name: "a quoted UTF-8 metric name",
+			text: `{"perfadvisor.finding.active",job="a"} 1` + "\n",
+			want: []PromSample{{Name: "perfadvisor.finding.active", Labels: map[string]string{"job": "a"}, Value: 1}},
+		},
+		{
+			name: "infinities",
+			text: "le_inf +Inf\nneg -Inf\n",
+			want: []PromSample{
+				{Name: "le_inf", Labels: map[string]string{}, Value: math.Inf(1)},
+				{Name: "neg", Labels: map[string]string{}, Value: math.Inf(-1)},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parsePromText(strings.NewReader(tt.text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Fatalf("got  %v\nwant %v", got, tt.want)
+			}
+		})
+	}
+	for _, bad := range []string{`m{a="x} 1`, `m{a=x} 1`, "m", "m notanumber"} {
+		if _, err := parsePromText(strings.NewReader(bad + "\n")); err == nil {
+			t.Errorf("%q parsed without error", bad)
+		}
+	}
+}

@@ -13,9 +13,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -588,4 +590,72 @@ func (s *otlpSink) findEvent(service, rule, event string) (plog.LogRecord, bool)
 		}
 	}
 	return plog.LogRecord{}, false
+}
+
+// TestExampleConfigWithDemoFeeder runs what `make run` runs: the collector on
+// config.example.yaml (moved to free ports) and cmd/perfadvisor-demo, and
+// checks that the advice a newcomer is promised shows up.
+func TestExampleConfigWithDemoFeeder(t *testing.T) {
+	raw, err := os.ReadFile(RepoPath(t, "config.example.yaml"))
+	require.NoError(t, err)
+	cfg := string(raw)
+	ports := map[string]int{}
+	for _, addr := range []string{"127.0.0.1:4317", "127.0.0.1:4318", "127.0.0.1:4040", "127.0.0.1:8889", "port: 8890"} {
+		require.Contains(t, cfg, addr, "config.example.yaml changed: update this test and scripts/run-demo.sh")
+		p := FreePort(t)
+		ports[addr] = p
+		if strings.HasPrefix(addr, "port: ") {
+			cfg = strings.ReplaceAll(cfg, addr, fmt.Sprintf("port: %d", p))
+		} else {
+			cfg = strings.ReplaceAll(cfg, addr, fmt.Sprintf("127.0.0.1:%d", p))
+		}
+	}
+	StartCollector(t, cfg)
+
+	demo := filepath.Join(t.TempDir(), "perfadvisor-demo")
+	build := exec.Command("go", "build", "-o", demo, "./cmd/perfadvisor-demo")
+	build.Dir = RepoPath(t)
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	promURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", ports["127.0.0.1:8889"])
+	feeder := exec.Command(demo,
+		"-endpoint", fmt.Sprintf("http://127.0.0.1:%d", ports["127.0.0.1:4318"]),
+		"-fixtures", RepoPath(t, "testdata", "fixtures"),
+		"-interval", "500ms", "-advice", promURL)
+	var feederOut syncBuffer
+	feeder.Stdout, feeder.Stderr = &feederOut, &feederOut
+	require.NoError(t, feeder.Start())
+	t.Cleanup(func() {
+		_ = feeder.Process.Signal(syscall.SIGTERM) // the feeder stops on SIGTERM
+		_ = feeder.Wait()
+		if t.Failed() {
+			t.Logf("feeder output:\n%s", tail(feederOut.String(), 8000))
+		}
+	})
+
+	// Every "must" finding of the cases the feeder sends, by service.
+	want := map[string]string{
+		"checkout":            "regex_compile_hot_path",
+		"order-payments":      "tls_handshake_overhead",
+		"inventory-projector": "kafka_poll_inefficiency",
+		"order-status-api":    "db_connection_churn",
+		"webhook-dispatcher":  "dns_resolution_overhead",
+		"session-service":     "profiler_overhead",
+		"invoice-renderer":    "alloc_gc_pressure",
+	}
+	Eventually(t, 2*time.Minute, func() (bool, string) {
+		samples := ScrapeProm(t, promURL)
+		for svc, rule := range want {
+			if s, ok := findSample(samples, "perfadvisor_finding_active", svc, rule); !ok || s.Value != 1 {
+				return false, fmt.Sprintf("no active %s finding for %s yet", rule, svc)
+			}
+		}
+		if _, ok := findSample(samples, "perfadvisor_finding_active", "checkout", "service_cpu_outlier"); !ok {
+			return false, "no active service_cpu_outlier finding for checkout yet"
+		}
+		return true, ""
+	})
+	Eventually(t, 30*time.Second, func() (bool, string) {
+		return strings.Contains(feederOut.String(), "findings raised: "), "the feeder has not printed the raised findings"
+	})
 }
