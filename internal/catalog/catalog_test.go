@@ -195,9 +195,9 @@ func TestRuleFromCollectorConfig(t *testing.T) {
 	conf := confmap.NewFromStringMap(map[string]any{
 		"rules": map[string]any{"alloc_gc_pressure": map[string]any{"threshold": 0.2}},
 		"custom_rules": []any{map[string]any{
-			"id":              "grpc_reflection",
-			"threshold":       0.02,
-			"recommendations": map[string]any{"default": "cache descriptors"},
+			"id":                 "grpc_reflection",
+			"threshold":          0.02,
+			"recommendations":    map[string]any{"default": "cache descriptors"},
 			"expected_reduction": map[string]any{"fraction_of_share": 0.9},
 			"signatures": []any{map[string]any{
 				"dialect": "go",
