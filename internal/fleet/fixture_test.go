@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/perfadvisor/perfadvisor/internal/catalog"
 	"github.com/perfadvisor/perfadvisor/internal/report"
 )
 
@@ -40,13 +41,13 @@ func loadMetrics(t testing.TB, path string) pmetric.Metrics {
 	return md
 }
 
-func replayCase(t testing.TB, dir string) (expectation, []report.Finding) {
+func replayCase(t testing.TB, dir string, cat *catalog.Catalog) (expectation, []report.Finding) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "expect.json"))
 	require.NoError(t, err)
 	var exp expectation
 	require.NoError(t, json.Unmarshal(b, &exp))
-	st := NewStore(Config{DefaultService: exp.Service}, nil)
+	st := NewStore(Config{DefaultService: exp.Service}, cat)
 	for _, in := range exp.Inputs {
 		st.Add(loadMetrics(t, filepath.Join(dir, in)))
 	}
@@ -63,46 +64,58 @@ func TestFixtures(t *testing.T) {
 		dirs = append(dirs, m...)
 	}
 	require.NotEmpty(t, dirs, "fixtures missing under %s", fixturesDir)
-	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			exp, got := replayCase(t, dir)
+	builtin, err := catalog.Default()
+	require.NoError(t, err)
+	cats := []struct {
+		name string
+		cat  *catalog.Catalog
+	}{{"built-in catalog", builtin}, {"package defaults", nil}}
+	for _, c := range cats {
+		for _, dir := range dirs {
+			t.Run(c.name+"/"+filepath.Base(dir), func(t *testing.T) {
+				checkCase(t, dir, c.cat)
+			})
+		}
+	}
+}
+
+func checkCase(t *testing.T, dir string, cat *catalog.Catalog) {
+	exp, got := replayCase(t, dir, cat)
+	for _, f := range got {
+		t.Logf("finding %s %s value=%v", f.Rule, f.Service, deref(f.Value))
+	}
+	for _, m := range exp.Must {
+		svc := m.Service
+		if svc == "" {
+			svc = exp.Service
+		}
+		f, ok := find(got, m.Rule, svc)
+		if !assert.Truef(t, ok, "missing %s for %s", m.Rule, svc) {
+			continue
+		}
+		assert.Nil(t, f.CPURatio, "metric rules are not CPU shares")
+		if m.Value != nil {
+			tol := 0.25
+			if m.RelTol != nil {
+				tol = *m.RelTol
+			}
+			require.NotNil(t, f.Value)
+			assert.InDeltaf(t, 0, math.Abs(*f.Value-*m.Value)/math.Abs(*m.Value), tol,
+				"%s %s value %v, want %v ± %v", m.Rule, svc, *f.Value, *m.Value, tol)
+		}
+	}
+	for _, raw := range exp.MustNot {
+		var id string
+		var pair struct{ Rule, Service string }
+		if json.Unmarshal(raw, &id) == nil {
 			for _, f := range got {
-				t.Logf("finding %s %s value=%v", f.Rule, f.Service, deref(f.Value))
+				assert.NotEqualf(t, id, f.Rule, "must_not %s reported for %s", id, f.Service)
 			}
-			for _, m := range exp.Must {
-				svc := m.Service
-				if svc == "" {
-					svc = exp.Service
-				}
-				f, ok := find(got, m.Rule, svc)
-				if !assert.Truef(t, ok, "missing %s for %s", m.Rule, svc) {
-					continue
-				}
-				assert.Nil(t, f.CPURatio, "metric rules are not CPU shares")
-				if m.Value != nil {
-					tol := 0.25
-					if m.RelTol != nil {
-						tol = *m.RelTol
-					}
-					require.NotNil(t, f.Value)
-					assert.InDeltaf(t, 0, math.Abs(*f.Value-*m.Value)/math.Abs(*m.Value), tol,
-						"%s %s value %v, want %v ± %v", m.Rule, svc, *f.Value, *m.Value, tol)
-				}
-			}
-			for _, raw := range exp.MustNot {
-				var id string
-				var pair struct{ Rule, Service string }
-				if json.Unmarshal(raw, &id) == nil {
-					for _, f := range got {
-						assert.NotEqualf(t, id, f.Rule, "must_not %s reported for %s", id, f.Service)
-					}
-					continue
-				}
-				require.NoError(t, json.Unmarshal(raw, &pair))
-				_, bad := find(got, pair.Rule, pair.Service)
-				assert.Falsef(t, bad, "must_not %s reported for %s", pair.Rule, pair.Service)
-			}
-		})
+			continue
+		}
+		require.NoError(t, json.Unmarshal(raw, &pair))
+		_, bad := find(got, pair.Rule, pair.Service)
+		assert.Falsef(t, bad, "must_not %s reported for %s", pair.Rule, pair.Service)
 	}
 }
 

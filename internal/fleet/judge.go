@@ -59,7 +59,7 @@ func (s *Store) judgeOutlier(cpu map[string]series) []verdict {
 		medians[name] = median(sr.v)
 		allMed = append(allMed, medians[name])
 	}
-	if len(all) < minFleet {
+	if len(all) < int(p.param("min_services", minFleet)) {
 		return nil
 	}
 	med := median(all)
@@ -76,18 +76,15 @@ func (s *Store) judgeOutlier(cpu map[string]series) []verdict {
 		ok := m-med >= minExcessCores && medians[name] >= outlierTypical*p.threshold*medOfMed
 		v := verdict{rule: RuleOutlier, service: name, level: ratio, threshold: p.threshold,
 			active: ok && ratio >= p.threshold, keep: ok}
-		sev := report.SeverityWarning
-		if ratio >= 2*p.threshold {
-			sev = report.SeverityCritical
-		}
 		sr := cpu[name]
 		v.finding = report.Finding{
-			Rule: RuleOutlier, Service: name, Value: report.Float(round(ratio, 3)), Severity: sev,
-			ExpectedCPUReduction: round(math.Min(0.9, math.Max(0, (m-med)/m)), 4),
-			Recommendation: fmt.Sprintf("%s uses %.1fx the fleet's median CPU (%.3f cores vs a median of %.3f over %d services). "+
+			Rule: RuleOutlier, Service: name, Value: report.Float(round(ratio, 3)), Severity: p.severity(ratio),
+			// the CPU above the fleet median, as a share of the service's CPU
+			ExpectedCPUReduction: p.expected((m-med)/m, 0.9),
+			Recommendation: p.recommend(fmt.Sprintf("%s uses %.1fx the fleet's median CPU (%.3f cores vs a median of %.3f over %d services).",
+				name, ratio, m, med, len(all)), "",
 				"Profile it over the same period and look for hot loops, busy polling, missing caches or per-request setup "+
-				"(regex compilation, TLS handshakes, DB connections); if the load is legitimate, right-size it.",
-				name, ratio, m, med, len(all)),
+					"(regex compilation, TLS handshakes, DB connections); if the load is legitimate, right-size it."),
 			Evidence: append(seriesEvidence(sr, fmt.Sprintf("mean %.3f cores", m), m),
 				report.Evidence{Kind: "series", Series: "fleet median of mean CPU",
 					Description: fmt.Sprintf("median of %d services' mean CPU rates, %s", len(all), spanText(sr)),
@@ -116,7 +113,8 @@ func (s *Store) judgeBaseline(cpu map[string]series) []verdict {
 		p10[name] = q
 		all = append(all, q)
 	}
-	if len(all) < minFleet {
+	fleet := int(p.param("min_services", minFleet))
+	if len(all) < fleet {
 		return nil
 	}
 	med := median(all)
@@ -144,7 +142,7 @@ func (s *Store) judgeBaseline(cpu map[string]series) []verdict {
 			partQ[name] = append(partQ[name], q)
 		}
 		partMed[k] = math.NaN()
-		if len(qs) >= minFleet {
+		if len(qs) >= fleet {
 			partMed[k] = median(qs)
 		}
 	}
@@ -172,12 +170,13 @@ func (s *Store) judgeBaseline(cpu map[string]series) []verdict {
 			active: excess && ratio >= p.threshold && share >= baselineHeld,
 			keep:   excess && share >= baselineHeldKeep}
 		v.finding = report.Finding{
-			Rule: RuleBaseline, Service: name, Value: report.Float(round(ratio, 3)), Severity: report.SeverityWarning,
-			ExpectedCPUReduction: round(math.Min(0.9, math.Max(0, (p10[name]-med)/m)), 4),
-			Recommendation: fmt.Sprintf("%s's CPU floor (10th percentile %.3f cores) is %.1fx the fleet's median floor (%.3f), "+
-				"elevated in %d of %d slices of the period: something burns CPU even at low load. Profile it during a trough "+
-				"and look for busy polling (e.g. a Kafka consumer with fetch.max.wait.ms / fetch.wait.max.ms near 0), "+
-				"spinning workers, tight timer or retry loops.", name, p10[name], ratio, med, held, parts),
+			Rule: RuleBaseline, Service: name, Value: report.Float(round(ratio, 3)), Severity: p.severity(ratio),
+			// the floor above the fleet's floor, as a share of the service's CPU
+			ExpectedCPUReduction: p.expected((p10[name]-med)/m, 0.9),
+			Recommendation: p.recommend(fmt.Sprintf("%s's CPU floor (10th percentile %.3f cores) is %.1fx the fleet's median floor (%.3f), "+
+				"elevated in %d of %d slices of the period: it burns CPU even at low load.", name, p10[name], ratio, med, held, parts), "",
+				"Profile it during a trough and look for busy polling (e.g. a Kafka consumer with fetch.max.wait.ms / "+
+					"fetch.wait.max.ms near 0), spinning workers, tight timer or retry loops."),
 			Evidence: append(seriesEvidence(sr, fmt.Sprintf("10th percentile %.3f cores, mean %.3f", p10[name], m), p10[name]),
 				report.Evidence{Kind: "series", Series: "fleet median of 10th-percentile CPU",
 					Description: fmt.Sprintf("median of %d services' 10th-percentile CPU rates, %s", len(all), spanText(sr)),
@@ -212,7 +211,10 @@ func (s *Store) judgeSpikes(cpu map[string]series, from int64) []verdict {
 		return nil
 	}
 	var out []verdict
-	var buf [spikeHistory]float64
+	hist := int(p.param("baseline_intervals", spikeHistory))
+	need := max(1, min(minSpikeHistory, hist))
+	bursts0 := int(p.param("min_bursts", minBursts))
+	buf := make([]float64, hist)
 	for _, name := range sortedNames(cpu) {
 		sr := cpu[name]
 		var ratios []float64
@@ -221,11 +223,11 @@ func (s *Store) judgeSpikes(cpu map[string]series, from int64) []verdict {
 		var excess, total float64
 		lastBurst := -10
 		for i := range sr.v {
-			if sr.t[i] < from || i < minSpikeHistory {
+			if sr.t[i] < from || i < need {
 				continue
 			}
-			h := sr.v[max(0, i-spikeHistory):i]
-			med := smallMedian(&buf, h)
+			h := sr.v[max(0, i-hist):i]
+			med := smallMedian(buf, h)
 			judged++
 			total += sr.v[i]
 			if !(med > 0) {
@@ -247,15 +249,14 @@ func (s *Store) judgeSpikes(cpu map[string]series, from int64) []verdict {
 			}
 			lastBurst = i
 		}
-		if judged < minSpikeHistory || len(ratios) == 0 {
+		if judged < need || len(ratios) == 0 {
 			continue
 		}
 		value := median(ratios)
-		share := float64(len(ratios)) / float64(judged)
-		normal := share <= maxBurstShare
+		normal := float64(len(ratios))/float64(judged) <= maxBurstShare
 		v := verdict{rule: RuleSpikes, service: name, level: value, threshold: p.threshold,
-			active: normal && len(bursts) >= minBursts && value >= p.threshold,
-			keep:   normal && len(bursts) >= minBurstsKeep}
+			active: normal && len(bursts) >= bursts0 && value >= p.threshold,
+			keep:   normal && len(bursts) >= max(1, bursts0-1)}
 		ev := seriesEvidence(sr, fmt.Sprintf("%d bursts over %d intervals of %s", len(bursts), len(ratios), time.Duration(sr.step)), value)
 		for k, b := range bursts {
 			if k == 8 {
@@ -266,16 +267,17 @@ func (s *Store) judgeSpikes(cpu map[string]series, from int64) []verdict {
 					time.Unix(0, b.start).UTC().Format(time.RFC3339), b.n, b.peak),
 				Value: report.Float(round(b.peak, 3))})
 		}
-		red := 0.0
+		share := 0.0 // the CPU of the bursts above the rolling median
 		if total > 0 {
-			red = math.Min(0.5, excess/total)
+			share = excess / total
 		}
 		v.finding = report.Finding{
-			Rule: RuleSpikes, Service: name, Value: report.Float(round(value, 3)), Severity: report.SeverityWarning,
-			ExpectedCPUReduction: round(red, 4),
-			Recommendation: fmt.Sprintf("%s has %d short CPU bursts at a median %.1fx its own rolling median while its usual level stays normal. "+
+			Rule: RuleSpikes, Service: name, Value: report.Float(round(value, 3)), Severity: p.severity(value),
+			ExpectedCPUReduction: p.expected(share, 0.5),
+			Recommendation: p.recommend(fmt.Sprintf("%s has %d short CPU bursts at a median %.1fx its own rolling median while its usual level stays normal.",
+				name, len(bursts), value), "",
 				"Capture a profile during a burst (continuous profiling, or trigger on the CPU rate) and look for periodic jobs, "+
-				"cache expiry stampedes, GC storms or retry bursts; spread scheduled work and add jitter.", name, len(bursts), value),
+					"cache expiry stampedes, GC storms or retry bursts; spread scheduled work and add jitter."),
 			Evidence: ev,
 		}
 		out = append(out, v)
@@ -290,6 +292,7 @@ func (s *Store) judgeGrowth(from, to int64) []verdict {
 	if !p.enabled {
 		return nil
 	}
+	minR2 := p.param("min_r2", minGrowthR2)
 	var out []verdict
 	for _, name := range sortedNames(s.services) {
 		streams := s.services[name].streamsOf(classGoroutines, auxNone)
@@ -316,19 +319,18 @@ func (s *Store) judgeGrowth(from, to int64) []verdict {
 		lvl := mean(sr.v)
 		rel := slope * hours / math.Max(lvl, 1)
 		v := verdict{rule: RuleGrowth, service: name, level: slope, threshold: p.threshold,
-			active: slope >= p.threshold && r2 >= minGrowthR2 && rel >= minGrowthRelative,
-			keep:   slope > 0 && r2 >= minGrowthR2Keep && rel >= minGrowthRelative/2}
-		sev := report.SeverityWarning
-		if rel >= 1 {
-			sev = report.SeverityCritical
-		}
+			active: slope >= p.threshold && r2 >= minR2 && rel >= minGrowthRelative,
+			keep:   slope > 0 && r2 >= minR2-(minGrowthR2-minGrowthR2Keep) && rel >= minGrowthRelative/2}
 		first, last := icpt, icpt+slope*hours
 		v.finding = report.Finding{
-			Rule: RuleGrowth, Service: name, Value: report.Float(round(slope, 1)), Severity: sev,
-			Recommendation: fmt.Sprintf("%s's goroutine count rises steadily by %.0f per hour (R² %.2f, from ~%.0f to ~%.0f over %s): a leak, not load. "+
+			Rule: RuleGrowth, Service: name, Value: report.Float(round(slope, 1)), Severity: p.severity(slope),
+			// a leak costs memory and scheduler time; no CPU share to model
+			ExpectedCPUReduction: p.expected(0, 0),
+			Recommendation: p.recommend(fmt.Sprintf("%s's goroutine count rises steadily by %.0f per hour (R² %.2f, from ~%.0f to ~%.0f over %s): a leak, not load.",
+				name, slope, r2, first, last, time.Duration(spanNs).Round(time.Minute)), "go",
 				"Take goroutine profiles an hour apart (debug=1 groups by stack; Go 1.26 has the goroutineleak profile) and look for "+
-				"goroutines parked in channel receives or selects without a done channel, a new http.Transport or sql.Open per request, "+
-				"or tickers never stopped.", name, slope, r2, first, last, time.Duration(spanNs).Round(time.Minute)),
+					"goroutines parked in channel receives or selects without a done channel, a new http.Transport or sql.Open per request, "+
+					"or tickers never stopped."),
 			Evidence: seriesEvidence(sr, fmt.Sprintf("slope %.1f goroutines/hour, R² %.3f, mean level %.0f", slope, r2, lvl), slope),
 		}
 		out = append(out, v)

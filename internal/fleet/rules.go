@@ -1,6 +1,11 @@
 package fleet
 
-import "github.com/perfadvisor/perfadvisor/internal/catalog"
+import (
+	"math"
+
+	"github.com/perfadvisor/perfadvisor/internal/catalog"
+	"github.com/perfadvisor/perfadvisor/internal/report"
+)
 
 // Rule ids judged here (DESIGN.md §2).
 const (
@@ -53,6 +58,12 @@ const (
 type ruleParams struct {
 	enabled   bool
 	threshold float64
+	// From the catalog entry, when it has one: severity grading, the
+	// expected-reduction model, advice and tunable gates (params).
+	criticalAt float64
+	reduction  *catalog.Reduction
+	advice     map[string]string
+	params     map[string]float64
 }
 
 type ruleSet struct {
@@ -75,12 +86,67 @@ func paramsFrom(cat *catalog.Catalog, id string, def float64) ruleParams {
 	if cat == nil {
 		return ruleParams{enabled: true, threshold: def}
 	}
+	p := ruleParams{enabled: true, threshold: def}
+	if r, ok := cat.Rule(id); ok {
+		p.criticalAt = r.Severity.CriticalAt
+		if r.ExpectedReduction.Fraction > 0 {
+			red := r.ExpectedReduction
+			p.reduction = &red
+		}
+		p.advice = r.Recommendations
+		p.params = r.Params
+	}
 	thr, en := cat.Threshold(id)
 	switch {
 	case thr <= 0:
-		return ruleParams{enabled: true, threshold: def}
 	case !en:
-		return ruleParams{enabled: false, threshold: thr}
+		p.enabled, p.threshold = false, thr
+	default:
+		p.threshold = thr
 	}
-	return ruleParams{enabled: true, threshold: thr}
+	return p
+}
+
+// param returns a catalog param (rules.<id>.params.<name>) or def.
+func (p ruleParams) param(name string, def float64) float64 {
+	if v, ok := p.params[name]; ok && v > 0 {
+		return v
+	}
+	return def
+}
+
+// severity grades a level: the catalog's critical_at, else critical at
+// twice the threshold.
+func (p ruleParams) severity(level float64) report.Severity {
+	crit := p.criticalAt
+	if crit <= 0 {
+		crit = 2 * p.threshold
+	}
+	if level >= crit {
+		return report.SeverityCritical
+	}
+	return report.SeverityWarning
+}
+
+// expected applies the catalog's reduction model to share (the part of the
+// service's CPU the rule concerns), else keeps share itself, capped.
+func (p ruleParams) expected(share float64, limit float64) float64 {
+	share = math.Max(0, math.Min(share, limit))
+	if p.reduction != nil {
+		share = p.reduction.Expected(share)
+	}
+	return round(share, 4)
+}
+
+// recommend is the figures of this finding, then the catalog's advice for
+// the runtime (or its default), else ours.
+func (p ruleParams) recommend(figures, runtime, ours string) string {
+	advice := p.advice[runtime]
+	if advice == "" {
+		advice = p.advice["default"]
+	}
+	if advice == "" {
+		advice = ours
+	}
+	return figures + " " + advice
 }

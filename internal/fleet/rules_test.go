@@ -3,6 +3,7 @@ package fleet
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/perfadvisor/perfadvisor/internal/catalog"
 	"github.com/perfadvisor/perfadvisor/internal/report"
 )
 
@@ -300,6 +302,33 @@ func TestStats(t *testing.T) {
 	assert.InDelta(t, 1, icpt, 1e-9)
 	assert.InDelta(t, 1, r2, 1e-9)
 	assert.True(t, math.IsNaN(median(nil)))
-	var buf [spikeHistory]float64
-	assert.InDelta(t, 3.5, smallMedian(&buf, []float64{9, 1, 3, 4, 8, 2}), 1e-9)
+	buf := make([]float64, spikeHistory)
+	assert.InDelta(t, 3.5, smallMedian(buf, []float64{9, 1, 3, 4, 8, 2}), 1e-9)
+}
+
+// TestCatalogOverrides: rules.<id>.threshold and enabled reach the metric rules.
+func TestCatalogOverrides(t *testing.T) {
+	builtin, err := catalog.Default()
+	require.NoError(t, err)
+	md := loadMetrics(t, filepath.Join(fixturesDir, "fleet-outlier-a", "metrics.json"))
+	high, off := 30.0, false
+	tests := []struct {
+		name      string
+		overrides map[string]catalog.Override
+		want      bool
+	}{
+		{"built-in threshold raises checkout", nil, true},
+		{"threshold above 17x", map[string]catalog.Override{RuleOutlier: {Threshold: &high}}, false},
+		{"rule disabled", map[string]catalog.Override{RuleOutlier: {Enabled: &off}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cat, err := builtin.With(tt.overrides, nil)
+			require.NoError(t, err)
+			st := NewStore(Config{}, cat)
+			st.Add(md)
+			_, got := find(st.Replay(), RuleOutlier, "checkout")
+			assert.Equal(t, tt.want, got)
+		})
+	}
 }

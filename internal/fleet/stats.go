@@ -91,8 +91,8 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // smallMedian is median for the rolling window (at most len(buf) values),
 // sorted in place in buf: no allocation per interval.
-func smallMedian(buf *[spikeHistory]float64, xs []float64) float64 {
-	n := copy(buf[:], xs)
+func smallMedian(buf []float64, xs []float64) float64 {
+	n := copy(buf, xs)
 	s := buf[:n]
 	for i := 1; i < n; i++ {
 		for j := i; j > 0 && s[j] < s[j-1]; j-- {
