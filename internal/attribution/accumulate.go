@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/bits"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -36,7 +37,8 @@ func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
 	if w.Services == nil {
 		w.Services = map[string]*ServiceStats{}
 	}
-	m := newMessage(a, pd.Dictionary())
+	m := getMessage(a, pd.Dictionary())
+	defer putMessage(m)
 	var errs []error
 	for _, rp := range pd.ResourceProfiles().All() {
 		name, ok := svcname.Resolve(rp.Resource().Attributes(), a.opts.ServiceAttributes)
@@ -76,7 +78,6 @@ func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
 			}
 		}
 	}
-	m.flushEvidence(w)
 	return errors.Join(errs...)
 }
 
@@ -97,7 +98,6 @@ func (w *Window) service(name string, max int) *ServiceStats {
 // table look-up.
 type message struct {
 	a      *Analyzer
-	dict   pprofile.ProfilesDictionary
 	strs   pcommon.StringSlice
 	nStr   int
 	fns    pprofile.FunctionSlice
@@ -111,8 +111,9 @@ type message struct {
 	slab       []*fnClass
 	stacks     []stackMemo
 
-	// charged stacks of this message by (service, stack) for evidence.
-	evidence map[evKey]float64
+	// CPU of charged stacks in the profile being read, for evidence.
+	stackCPU []float64
+	touched  []int32
 }
 
 type fnMemo struct {
@@ -122,38 +123,58 @@ type fnMemo struct {
 }
 
 type locMemo struct {
-	state    uint8 // 0 unseen, 1 ok, 2 invalid
-	off, n   int32 // classes in slab, leaf-most first (pprof line order)
-	explicit framename.Dialect
+	state uint8 // 0 unseen, 1 ok, 2 invalid
+	off   int32 // classes in slab, leaf-most first (pprof line order)
+	n     int32
 }
 
 type stackMemo struct {
 	state   uint8 // 0 unseen, 1 ok, 2 invalid, 3 ok but truncated
+	dialect framename.Dialect
 	rules   uint64
 	tags    uint64
-	dialect framename.Dialect
 }
 
-type evKey struct {
-	ss    *ServiceStats
-	stack int32
-}
+// messages are pooled: their memo tables are the engine's only per-message
+// allocation, and a collector sees messages of similar size over and over.
+var messagePool = sync.Pool{New: func() any { return &message{} }}
 
-func newMessage(a *Analyzer, d pprofile.ProfilesDictionary) *message {
-	m := &message{
-		a:      a,
-		dict:   d,
-		strs:   d.StringTable(),
-		fns:    d.FunctionTable(),
-		locTab: d.LocationTable(),
-		stkTab: d.StackTable(),
-		attrs:  d.AttributeTable(),
-	}
+func getMessage(a *Analyzer, d pprofile.ProfilesDictionary) *message {
+	m := messagePool.Get().(*message)
+	m.a = a
+	m.strs = d.StringTable()
+	m.fns = d.FunctionTable()
+	m.locTab = d.LocationTable()
+	m.stkTab = d.StackTable()
+	m.attrs = d.AttributeTable()
 	m.nStr = m.strs.Len()
-	m.fnMemo = make([]fnMemo, m.fns.Len())
-	m.locs = make([]locMemo, m.locTab.Len())
-	m.stacks = make([]stackMemo, m.stkTab.Len())
+	m.fnMemo = resize(m.fnMemo, m.fns.Len())
+	m.locs = resize(m.locs, m.locTab.Len())
+	m.stacks = resize(m.stacks, m.stkTab.Len())
+	m.stackCPU = resize(m.stackCPU, m.stkTab.Len())
+	m.slab = m.slab[:0]
+	m.touched = m.touched[:0]
+	clear(m.frameTypes)
 	return m
+}
+
+func putMessage(m *message) {
+	// Drop references into the caller's pdata and the cache before pooling.
+	clear(m.fnMemo)
+	clear(m.slab[:cap(m.slab)])
+	*m = message{fnMemo: m.fnMemo, locs: m.locs, slab: m.slab[:0], stacks: m.stacks,
+		stackCPU: m.stackCPU, touched: m.touched[:0], frameTypes: m.frameTypes}
+	messagePool.Put(m)
+}
+
+// resize returns a zeroed slice of length n, reusing s's storage when it fits.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
 }
 
 func (m *message) str(i int32) (string, bool) {
@@ -236,7 +257,6 @@ func (m *message) loc(li int32) (*locMemo, bool) {
 	if !ok {
 		return nil, false
 	}
-	lm.explicit = hint
 	lm.off = int32(len(m.slab))
 	lines := l.Lines()
 	for _, ln := range lines.All() {
@@ -352,7 +372,6 @@ type profAcc struct {
 	ruleEvents  [64]float64
 	tags        [64]float64
 	byDialect   [framename.Other + 1]float64
-	stacks      map[int32]float64
 	truncated   int64
 	minT, maxT  uint64
 }
@@ -367,7 +386,7 @@ func (m *message) cpu(p pprofile.Profile, k kind, ss *ServiceStats, w *Window) e
 		period = 0
 	}
 	var acc profAcc
-	acc.stacks = map[int32]float64{}
+	defer m.resetStackCPU()
 	samples := p.Samples()
 	for i := 0; i < samples.Len(); i++ {
 		s := samples.At(i)
@@ -434,7 +453,11 @@ func (m *message) cpu(p pprofile.Profile, k kind, ss *ServiceStats, w *Window) e
 		for t := sm.tags; t != 0; t &= t - 1 {
 			acc.tags[bits.TrailingZeros64(t)] += weight
 		}
-		acc.stacks[s.StackIndex()] += weight
+		si := s.StackIndex()
+		if m.stackCPU[si] == 0 {
+			m.touched = append(m.touched, si)
+		}
+		m.stackCPU[si] += weight
 	}
 
 	// Valid: merge into the service.
@@ -468,12 +491,7 @@ func (m *message) cpu(p pprofile.Profile, k kind, ss *ServiceStats, w *Window) e
 		}
 		rs.Tags[t.name] += acc.tags[ti]
 	}
-	if m.evidence == nil {
-		m.evidence = map[evKey]float64{}
-	}
-	for si, v := range acc.stacks {
-		m.evidence[evKey{ss, si}] += v
-	}
+	m.flushEvidence(ss)
 	if periodNanos {
 		if hz := 1e9 / period; hz > ss.SamplingHz {
 			ss.SamplingHz = hz
@@ -481,6 +499,13 @@ func (m *message) cpu(p pprofile.Profile, k kind, ss *ServiceStats, w *Window) e
 	}
 	m.span(p, ss, acc.minT, acc.maxT)
 	return nil
+}
+
+func (m *message) resetStackCPU() {
+	for _, si := range m.touched {
+		m.stackCPU[si] = 0
+	}
+	m.touched = m.touched[:0]
 }
 
 // periodOr: without a CPU period an event is worth the eBPF profiler's default 50 ms (20 Hz).

@@ -16,60 +16,62 @@ type candidate struct {
 	rootDialect framename.Dialect
 }
 
-// flushEvidence keeps, per (service, rule), the heaviest stacks of this
-// message, merged by their trimmed frames into a bounded candidate set.
-func (m *message) flushEvidence(w *Window) {
-	if len(m.evidence) == 0 {
+// flushEvidence keeps, per rule, the heaviest stacks of the profile just
+// read, merged by their trimmed frames into a bounded candidate set.
+func (m *message) flushEvidence(ss *ServiceStats) {
+	if len(m.touched) == 0 {
 		return
 	}
-	type item struct {
-		stack int32
-		cpu   float64
-	}
-	type group struct {
-		ss   *ServiceStats
-		rule int
-	}
-	groups := map[group][]item{}
-	for k, v := range m.evidence {
-		sm := &m.stacks[k.stack]
-		for r := sm.rules; r != 0; r &= r - 1 {
-			g := group{k.ss, bits.TrailingZeros64(r)}
-			groups[g] = append(groups[g], item{k.stack, v})
-		}
-	}
 	K := m.a.opts.MaxEvidenceStacks
-	for g, items := range groups {
-		sort.Slice(items, func(i, j int) bool {
-			if items[i].cpu != items[j].cpu {
-				return items[i].cpu > items[j].cpu
+	// Order once by CPU; each rule then takes its first K stacks.
+	sort.Slice(m.touched, func(i, j int) bool {
+		a, b := m.touched[i], m.touched[j]
+		if m.stackCPU[a] != m.stackCPU[b] {
+			return m.stackCPU[a] > m.stackCPU[b]
+		}
+		return a < b
+	})
+	var taken [64]int
+	var full uint64 // rules that have K stacks already
+	all := uint64(0)
+	for _, r := range m.a.rules {
+		all |= r.bit
+	}
+	for _, si := range m.touched {
+		rules := m.stacks[si].rules &^ full
+		for r := rules; r != 0; r &= r - 1 {
+			ri := bits.TrailingZeros64(r)
+			m.addCandidate(ss, ri, si)
+			taken[ri]++
+			if taken[ri] >= K {
+				full |= 1 << uint(ri)
 			}
-			return items[i].stack < items[j].stack
-		})
-		if len(items) > K {
-			items = items[:K]
 		}
-		id := m.a.rules[g.rule].rule.ID
-		if g.ss.candidates == nil {
-			g.ss.candidates = map[string]map[string]*candidate{}
+		if full&all == all {
+			break
 		}
-		cs := g.ss.candidates[id]
-		if cs == nil {
-			cs = map[string]*candidate{}
-			g.ss.candidates[id] = cs
-		}
-		for _, it := range items {
-			frames, d := m.evidenceFrames(it.stack, m.a.rules[g.rule].bit)
-			key := strings.Join(frames, "\x00")
-			if c, ok := cs[key]; ok {
-				c.cpu += it.cpu
-				continue
-			}
-			cs[key] = &candidate{frames: frames, cpu: it.cpu, rootDialect: d}
-		}
-		if len(cs) > 8*K {
-			trimCandidates(cs, 4*K)
-		}
+	}
+}
+
+func (m *message) addCandidate(ss *ServiceStats, ri int, si int32) {
+	id := m.a.rules[ri].rule.ID
+	if ss.candidates == nil {
+		ss.candidates = map[string]map[string]*candidate{}
+	}
+	cs := ss.candidates[id]
+	if cs == nil {
+		cs = map[string]*candidate{}
+		ss.candidates[id] = cs
+	}
+	frames, d := m.evidenceFrames(si, m.a.rules[ri].bit)
+	key := strings.Join(frames, "\x00")
+	if c, ok := cs[key]; ok {
+		c.cpu += m.stackCPU[si]
+		return
+	}
+	cs[key] = &candidate{frames: frames, cpu: m.stackCPU[si], rootDialect: d}
+	if K := m.a.opts.MaxEvidenceStacks; len(cs) > 8*K {
+		trimCandidates(cs, 4*K)
 	}
 }
 
