@@ -45,6 +45,7 @@ func (r *pyroscopeReceiver) Push(ctx context.Context, req *connect.Request[pushv
 	if err := r.consume(ctx, endpointPush, conv); err != nil {
 		return nil, r.pushError(ctx, err)
 	}
+	markCounted(ctx)
 	r.tel.request(ctx, endpointPush, true)
 	return connect.NewResponse(&pushv1.PushResponse{}), nil
 }
@@ -102,6 +103,7 @@ func classify(err error) (reason string, httpStatus int, code connect.Code) {
 
 func (r *pyroscopeReceiver) pushError(ctx context.Context, err error) error {
 	reason, _, code := classify(err)
+	markCounted(ctx)
 	r.tel.reject(ctx, endpointPush, reason)
 	r.tel.request(ctx, endpointPush, false)
 	return connect.NewError(code, err)

@@ -63,7 +63,7 @@ func (r *pyroscopeReceiver) handler() http.Handler {
 		// connect enforces this on the decompressed message too (grpc-encoding, Connect-Content-Encoding).
 		connect.WithReadMaxBytes(int(r.cfg.maxBody())),
 	)
-	mux.Handle(path, push)
+	mux.Handle(path, r.countConnectRejects(push))
 	mux.HandleFunc(ingestPath, r.handleIngest)
 	return mux
 }
