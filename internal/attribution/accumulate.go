@@ -27,7 +27,8 @@ const (
 	kindSkip        kind = iota
 	kindCPUNanos         // cpu/nanoseconds: value is CPU time
 	kindCPUCount         // samples/count with a CPU period: value × period
-	kindContentions      // block or mutex (contentions/count, delay/nanoseconds)
+	kindContentions      // block or mutex: contentions/count
+	kindDelay            // block or mutex: delay/nanoseconds (same events, other unit)
 )
 
 // Accumulate attributes every profile in pd to w. It never mutates pd.
@@ -66,8 +67,8 @@ func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
 					continue
 				}
 				var err error
-				if k == kindContentions {
-					err = m.contentions(p, ss)
+				if k == kindContentions || k == kindDelay {
+					err = m.contentions(p, ss, k == kindContentions)
 				} else {
 					err = m.cpu(p, k, ss, w)
 				}
@@ -197,8 +198,10 @@ func (m *message) kindOf(p pprofile.Profile, siblingNanos bool) kind {
 			return kindSkip
 		}
 		return kindCPUCount
-	case st == "contentions" || st == "delay":
+	case st == "contentions":
 		return kindContentions
+	case st == "delay":
+		return kindDelay
 	}
 	return kindSkip
 }
@@ -537,7 +540,9 @@ func (m *message) span(p pprofile.Profile, ss *ServiceStats, minT, maxT uint64) 
 }
 
 // contentions records that block or mutex profiling is on (evidence only).
-func (m *message) contentions(p pprofile.Profile, ss *ServiceStats) error {
+// Only contentions/count adds to the event counts; delay/nanoseconds (the
+// same events weighed in time) just tells the profile is on.
+func (m *message) contentions(p pprofile.Profile, ss *ServiceStats, count bool) error {
 	var events int64
 	mutexLeaves, blockLeaves := 0, 0
 	samples := p.Samples()
@@ -572,6 +577,9 @@ func (m *message) contentions(p pprofile.Profile, ss *ServiceStats) error {
 	isMutex := mutexLeaves > blockLeaves
 	if name := m.profileName(p); name != "" {
 		isMutex = strings.Contains(name, "mutex")
+	}
+	if !count {
+		events = 0
 	}
 	if isMutex {
 		ss.MutexProfile = true

@@ -137,3 +137,34 @@ func TestFixtures(t *testing.T) {
 		})
 	}
 }
+
+// TestProfilerFixtureMetadata: block and mutex pprof files carry no profile
+// name; the engine tells them apart by their leaf frames.
+func TestProfilerFixtureMetadata(t *testing.T) {
+	dir := filepath.Join(fixturesDir, "profiler-a")
+	a := newTestAnalyzer(t, Options{DefaultService: "session-service"})
+	w := NewWindow()
+	for _, in := range []string{"cpu.pb.gz", "block.pb.gz", "mutex.pb.gz"} {
+		require.NoError(t, a.Accumulate(loadProfiles(t, filepath.Join(dir, in)), w))
+	}
+	ss := w.Services["session-service"]
+	require.NotNil(t, ss)
+	require.True(t, ss.BlockProfile)
+	require.True(t, ss.MutexProfile)
+	require.Positive(t, ss.BlockEvents)
+	require.Positive(t, ss.MutexEvents)
+	require.Equal(t, 100.0, ss.SamplingHz)
+	var facts []string
+	for _, sig := range a.Evaluate(ss) {
+		if sig.Rule != "profiler_overhead" {
+			continue
+		}
+		require.True(t, sig.Active)
+		for _, e := range sig.Finding.Evidence {
+			if e.Kind == "metadata" {
+				facts = append(facts, e.Series)
+			}
+		}
+	}
+	require.ElementsMatch(t, []string{"block_profile", "mutex_profile", "cpu_sampling_hz"}, facts)
+}
