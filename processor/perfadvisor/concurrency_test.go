@@ -21,7 +21,7 @@ func TestConcurrentConsumeAndEmit(t *testing.T) {
 	md := readOTLPMetricsJSON(t, fixture("fleet-outlier-a", "metrics.json"))
 	ctx := context.Background()
 
-	const workers, batches = 6, 40
+	const workers, batches, metricBatches = 6, 40, 8
 	var wg sync.WaitGroup
 	sent := make([]int, workers)
 	for w := range workers {
@@ -38,7 +38,7 @@ func TestConcurrentConsumeAndEmit(t *testing.T) {
 		})
 	}
 	wg.Go(func() {
-		for range batches {
+		for range metricBatches {
 			m := pmetric.NewMetrics()
 			md.CopyTo(m)
 			assert.NoError(t, h.metrics.ConsumeMetrics(ctx, m))
@@ -62,7 +62,7 @@ func TestConcurrentConsumeAndEmit(t *testing.T) {
 		total += n
 	}
 	assert.Equal(t, total, h.pSink.SampleCount(), "every sample passed through")
-	assert.Equal(t, batches, len(h.mSink.AllMetrics())-countAdvisory(h), "every metrics batch passed through")
+	assert.Equal(t, metricBatches, len(h.mSink.AllMetrics())-countAdvisory(h), "every metrics batch passed through")
 	require.NotZero(t, countAdvisory(h), "advisory metrics were emitted")
 	assert.Positive(t, h.lSink.LogRecordCount(), "findings were raised")
 }

@@ -67,7 +67,7 @@ func (c *Config) Validate() error {
 		add("allowed_lateness must be 0s or more (got %s)", c.AllowedLateness)
 	}
 	if c.MetricsWindow < time.Second {
-		add("metrics_window must be at least 1s (got %s); 10m covers a few scrape intervals of every service", c.MetricsWindow)
+		add("metrics_window must be at least 1s (got %s); 5m covers a few scrape intervals of every service", c.MetricsWindow)
 	}
 	if c.EmitInterval <= 0 {
 		add("emit_interval must be more than 0s (got %s); use e.g. 15s, the Prometheus scrape interval", c.EmitInterval)

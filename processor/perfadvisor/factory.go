@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processorhelper/xprocessorhelper"
 	"go.opentelemetry.io/collector/processor/xprocessor"
 
+	"github.com/perfadvisor/perfadvisor/internal/fleet"
 	"github.com/perfadvisor/perfadvisor/internal/svcname"
 	"github.com/perfadvisor/perfadvisor/processor/perfadvisor/internal/metadata"
 )
@@ -48,7 +49,7 @@ func createDefaultConfig() component.Config {
 	return &Config{
 		Window:          60 * time.Second,
 		AllowedLateness: 30 * time.Second,
-		MetricsWindow:   10 * time.Minute,
+		MetricsWindow:   fleet.DefaultWindow,
 		EmitInterval:    15 * time.Second,
 		// One window: a finding needs its signal in two consecutive windows,
 		// so a single burst (a deploy, a lazily built cache) raises nothing.
