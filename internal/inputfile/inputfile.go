@@ -182,12 +182,10 @@ func Decode(data []byte, force Format, lim Limits) (*File, error) {
 	return nil, fmt.Errorf("%w: %v", ErrUnknownFormat, perr)
 }
 
+// decodePprof uses the direct decoder: on a 1M-sample profile it is several
+// times faster than profile.Parse + FromPprof and yields the same message.
 func decodePprof(raw []byte) (*File, error) {
-	p, err := pprofconv.Parse(raw, int64(len(raw)))
-	if err != nil {
-		return nil, err
-	}
-	pd, err := pprofconv.FromPprof(p, nil)
+	pd, err := pprofconv.FromPprofBytes(raw, int64(len(raw)), nil)
 	if err != nil {
 		return nil, err
 	}

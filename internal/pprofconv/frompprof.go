@@ -108,16 +108,7 @@ func (b *Builder) Append(p *profile.Profile, resource map[string]string) error {
 		locIdx[l] = in.location(mi, l.Address, attrs, lines)
 	}
 
-	rp := b.dst.ResourceProfiles().AppendEmpty()
-	keys := make([]string, 0, len(resource))
-	for k := range resource {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys) // deterministic output for golden files
-	for _, k := range keys {
-		rp.Resource().Attributes().PutStr(k, resource[k])
-	}
-	sp := rp.ScopeProfiles().AppendEmpty()
+	sp := startResource(b.dst, resource)
 	profAttrs := b.profileAttributes(p)
 
 	// Stacks and sample attributes are shared by every sample type's profile.

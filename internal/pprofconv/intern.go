@@ -119,8 +119,19 @@ func (in *interner) str(s string) int32 {
 	return i
 }
 
+// strBytes interns b without allocating when it is already known.
+func (in *interner) strBytes(b []byte) int32 {
+	if i, ok := in.strs[string(b)]; ok {
+		return i
+	}
+	return in.str(string(b))
+}
+
 func (in *interner) function(name, system, file string, start int64) int32 {
-	k := funcKey{in.str(name), in.str(system), in.str(file), start}
+	return in.functionKey(funcKey{in.str(name), in.str(system), in.str(file), start})
+}
+
+func (in *interner) functionKey(k funcKey) int32 {
 	if i, ok := in.funcs[k]; ok {
 		return i
 	}
@@ -129,7 +140,7 @@ func (in *interner) function(name, system, file string, start int64) int32 {
 	f.SetNameStrindex(k.name)
 	f.SetSystemNameStrindex(k.system)
 	f.SetFilenameStrindex(k.file)
-	f.SetStartLine(start)
+	f.SetStartLine(k.start)
 	in.funcs[k] = i
 	return i
 }
