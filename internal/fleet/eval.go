@@ -168,15 +168,16 @@ func (s *Store) forget(now int64) {
 	horizon := max(s.cfg.Window, s.cfg.LongWindow+spikeHistoryPad, s.cfg.GrowthWindow)
 	cut := now - int64(2*horizon)
 	for name, svc := range s.services {
-		if svc.latest < cut {
-			delete(s.services, name)
-			continue
-		}
 		for h, st := range svc.streams {
+			before := st.pts.len()
 			st.pts.dropBefore(cut)
+			s.points -= int64(before - st.pts.len())
 			if st.pts.len() == 0 {
 				delete(svc.streams, h)
 			}
+		}
+		if svc.latest < cut || len(svc.streams) == 0 {
+			delete(s.services, name)
 		}
 	}
 }

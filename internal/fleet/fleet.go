@@ -29,6 +29,8 @@ type Config struct {
 	DefaultService      string
 	MaxSeriesPerService int
 	MaxPointsPerSeries  int
+	// MaxPoints bounds the points held over all series (24 bytes each).
+	MaxPoints int64
 }
 
 // Defaults for the zero fields of Config.
@@ -39,6 +41,7 @@ const (
 	DefaultGrowthWindow        = 2 * time.Hour
 	DefaultMaxSeriesPerService = 256
 	DefaultMaxPointsPerSeries  = 2048
+	DefaultMaxPoints           = 4 << 20 // ~100 MB of points
 )
 
 func (c Config) withDefaults() Config {
@@ -60,6 +63,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxPointsPerSeries < 16 {
 		c.MaxPointsPerSeries = DefaultMaxPointsPerSeries
 	}
+	if c.MaxPoints <= 0 {
+		c.MaxPoints = DefaultMaxPoints
+	}
 	return c
 }
 
@@ -73,6 +79,7 @@ type Store struct {
 	latest   int64
 	dropped  int64
 	invalid  int64
+	points   int64 // held over all series, against MaxPoints
 	// raised holds the live state per (rule, service), for the gates' hysteresis.
 	raised map[ruleKey]bool
 }
@@ -100,7 +107,8 @@ func (s *Store) Latest() time.Time {
 }
 
 // Dropped counts datapoints refused by the caps (services, series per
-// service, points per series); the data itself passes through untouched.
+// service, points per series, the total point budget); the data itself
+// passes through untouched.
 func (s *Store) Dropped() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -217,10 +217,17 @@ func (s *Store) addValue(svc *service, res pcommon.Map, resHash uint64, key, nam
 	if st0 >= t {
 		st0 = 0
 	}
+	// the total budget refuses growth, never a replacement or a ring's turn
+	if s.points >= s.cfg.MaxPoints && !st.pts.holds(t) && st.pts.len() < st.pts.max {
+		s.dropped++
+		return
+	}
+	before := st.pts.len()
 	if !st.pts.add(point{t: t, start: st0, v: v * scale}) {
 		s.dropped++
 		return
 	}
+	s.points += int64(st.pts.len() - before)
 	if t > svc.latest {
 		svc.latest = t
 	}

@@ -56,6 +56,13 @@ func (p *points) add(pt point) bool {
 	return true
 }
 
+// holds reports whether a point at t is stored (a new one would replace it).
+func (p *points) holds(t int64) bool {
+	l := p.live()
+	i := sort.Search(len(l), func(i int) bool { return l[i].t >= t })
+	return i < len(l) && l[i].t == t
+}
+
 // dropBefore forgets points older than t (event-time retention).
 func (p *points) dropBefore(t int64) {
 	l := p.live()

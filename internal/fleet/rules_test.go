@@ -332,3 +332,18 @@ func TestCatalogOverrides(t *testing.T) {
 		})
 	}
 }
+
+func TestPointBudget(t *testing.T) {
+	st := NewStore(Config{MaxPoints: 100}, nil)
+	one := counter(10*time.Minute, s15, constant(1)) // 41 points a series
+	st.Add(batch(resource{proc("svc"), []metric{cpuTime(one, "user"), cpuTime(one, "system"), cpuTime(one, "wait")}}))
+	assert.Equal(t, int64(100), st.points)
+	assert.Equal(t, int64(3*41-100), st.Dropped())
+	// a re-sent batch replaces in place: nothing more is refused
+	st.Add(batch(resource{proc("svc"), []metric{cpuTime(one, "user")}}))
+	assert.Equal(t, int64(3*41-100), st.Dropped())
+	// forgetting old data returns its points to the budget
+	st.Evaluate(t0.Add(24 * time.Hour))
+	assert.Zero(t, st.points)
+	assert.Zero(t, st.Services())
+}
