@@ -28,7 +28,7 @@ func (s *Store) Replay() []report.Finding {
 	whole := map[ruleKey]verdict{}
 	raised := map[ruleKey]verdict{}
 	note := func(vs []verdict, all map[ruleKey]verdict) {
-		for _, v := range vs {
+		for _, v := range finiteOnly(vs) {
 			k := ruleKey{v.rule, v.service}
 			if all != nil {
 				all[k] = v
@@ -66,6 +66,25 @@ func (s *Store) Replay() []report.Finding {
 		out = append(out, v.finding)
 	}
 	report.Sort(out)
+	return out
+}
+
+// finiteOnly drops readings that absurd input (values near the float range)
+// turned into Inf or NaN: they must not reach JSON or the lifecycle.
+func finiteOnly(vs []verdict) []verdict {
+	out := vs[:0]
+	for _, v := range vs {
+		f := v.finding
+		if !finite(v.level) || !finite(f.ExpectedCPUReduction) || f.Value != nil && !finite(*f.Value) {
+			continue
+		}
+		for i := range f.Evidence {
+			if e := &f.Evidence[i]; e.Value != nil && !finite(*e.Value) {
+				e.Value = nil
+			}
+		}
+		out = append(out, v)
+	}
 	return out
 }
 
@@ -143,7 +162,7 @@ func (s *Store) Evaluate(now time.Time) []report.Signal {
 
 	out := make([]report.Signal, 0, len(vs))
 	seen := map[ruleKey]bool{}
-	for _, v := range vs {
+	for _, v := range finiteOnly(vs) {
 		k := ruleKey{v.rule, v.service}
 		seen[k] = true
 		active := v.active
@@ -193,6 +212,9 @@ func (s *Store) Usage(now time.Time) []ServiceUsage {
 	out := make([]ServiceUsage, 0, len(cpu))
 	for _, name := range sortedNames(cpu) {
 		m := mean(cpu[name].v)
+		if !finite(m) {
+			continue
+		}
 		all = append(all, m)
 		out = append(out, ServiceUsage{Service: name, Cores: m})
 	}

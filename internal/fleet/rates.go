@@ -29,9 +29,14 @@ func (st *stream) spans(from, to int64, out []span) []span {
 		switch st.kind {
 		case kindCumulative:
 			switch {
+			case p1.v < 0:
+				// not a counter value; the interval is lost, not guessed
 			case p1.start != 0 && p1.start > p0.t:
 				// restarted after p0: p1 holds what accrued since its start
 				out = append(out, span{p1.start, p1.t, p1.v})
+			case p1.v < p0.v && p0.v-p1.v <= resetJitter*p0.v:
+				// float noise in a summed counter, not a restart
+				out = append(out, span{p0.t, p1.t, 0})
 			case p1.v < p0.v:
 				out = append(out, span{p0.t, p1.t, p1.v})
 			default:
@@ -46,7 +51,9 @@ func (st *stream) spans(from, to int64, out []span) []span {
 				out = append(out, span{a, p1.t, p1.v})
 			}
 		case kindLevel:
-			out = append(out, span{p0.t, p1.t, p1.v * float64(p1.t-p0.t) / 1e9})
+			if p1.v >= 0 {
+				out = append(out, span{p0.t, p1.t, p1.v * float64(p1.t-p0.t) / 1e9})
+			}
 		}
 	}
 	// a delta stream's first point carries its own interval
@@ -80,6 +87,7 @@ func (s series) empty() bool { return len(s.v) == 0 }
 func (s series) duration() int64 { return int64(len(s.v)) * s.step }
 
 const (
+	resetJitter   = 1e-6 // a counter decrease this small (relative) is rounding
 	minStep       = int64(1e9)
 	maxBuckets    = 200000
 	coverageShare = 0.9 // a bucket counts when one stream covers this much of it

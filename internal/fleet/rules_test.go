@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -346,4 +347,43 @@ func TestPointBudget(t *testing.T) {
 	st.Evaluate(t0.Add(24 * time.Hour))
 	assert.Zero(t, st.points)
 	assert.Zero(t, st.Services())
+}
+
+// TestAbsurdValues: values near the float range, negative counters and
+// counter jitter give no Inf/NaN reading, no panic and no phantom burst.
+func TestAbsurdValues(t *testing.T) {
+	d := 30 * time.Minute
+	huge := levels(d, s15, constant(math.MaxFloat64/4))
+	negative := levels(d, s15, constant(-5))
+	jitter := counter(d, s15, constant(0.5))
+	for i := 3; i < len(jitter); i += 7 {
+		jitter[i].v = jitter[i-1].v * (1 - 1e-9) // a hair below the previous total
+	}
+	md := batch(
+		resource{proc("huge"), []metric{cpuTime(huge, "user"), cpuTime(huge, "system")}},
+		resource{proc("negative"), []metric{cpuTime(negative, "user")}},
+		resource{proc("jitter"), []metric{cpuTime(jitter, "user")}},
+		resource{proc("ok"), []metric{cpuTime(counter(d, s15, constant(0.5)), "user")}},
+	)
+	st := NewStore(Config{}, nil)
+	st.Add(md)
+	for _, f := range st.Replay() {
+		assert.NotEqual(t, "jitter", f.Service, "rounding is not a restart: %s", f.Rule)
+		if f.Value != nil {
+			assert.False(t, math.IsInf(*f.Value, 0) || math.IsNaN(*f.Value))
+		}
+	}
+	for _, sig := range st.Evaluate(st.Latest()) {
+		assert.False(t, math.IsInf(sig.Level, 0) || math.IsNaN(sig.Level), "%s %s", sig.Rule, sig.Service)
+	}
+	for _, u := range st.Usage(st.Latest()) {
+		assert.False(t, math.IsInf(u.Cores, 0) || math.IsNaN(u.Cores) || math.IsNaN(u.FleetMedianRatio), u.Service)
+	}
+	_, err := json.Marshal(report.Report{Findings: st.Replay()})
+	assert.NoError(t, err)
+	sr := st.services["jitter"].cpuSeries(math.MinInt64/2, math.MaxInt64/2)
+	// the dip's interval reads 0 and the next one catches up (2x), where a
+	// restart would read the whole counter (hundreds of cores)
+	assert.LessOrEqual(t, quantile(sr.v, 1), 1.0+1e-6, "no phantom spike from jitter")
+	assert.InDelta(t, 0.5, mean(sr.v), 1e-6, "CPU is conserved")
 }
