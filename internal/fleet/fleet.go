@@ -76,7 +76,6 @@ type Store struct {
 	cfg      Config
 	rules    ruleSet
 	services map[string]*service
-	latest   int64
 	dropped  int64
 	invalid  int64
 	points   int64 // held over all series, against MaxPoints
@@ -96,14 +95,33 @@ func NewStore(cfg Config, cat *catalog.Catalog) *Store {
 	}
 }
 
-// Latest is the newest event time seen.
+// maxLead is how far one service's newest point may run ahead of every other
+// service's before it is taken for a skewed clock rather than "now".
+const maxLead = time.Hour
+
+// Latest is the newest event time seen, confirmed by a second service when
+// one service alone is more than maxLead ahead of the rest: a single skewed
+// clock must not move the live evaluation (and forget the fleet).
 func (s *Store) Latest() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.latest == 0 {
+	var first, second int64
+	for _, svc := range s.services {
+		switch {
+		case svc.latest > first:
+			first, second = svc.latest, first
+		case svc.latest > second:
+			second = svc.latest
+		}
+	}
+	t := first
+	if second > 0 && first-second > int64(maxLead) {
+		t = second
+	}
+	if t == 0 {
 		return time.Time{}
 	}
-	return time.Unix(0, s.latest).UTC()
+	return time.Unix(0, t).UTC()
 }
 
 // Dropped counts datapoints refused by the caps (services, series per

@@ -231,9 +231,6 @@ func (s *Store) addValue(svc *service, res pcommon.Map, resHash uint64, key, nam
 	if t > svc.latest {
 		svc.latest = t
 	}
-	if t > s.latest {
-		s.latest = t
-	}
 }
 
 // countPoints counts a metric's datapoints, for the drop counter.

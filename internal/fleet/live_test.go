@@ -184,3 +184,23 @@ func TestEvidence(t *testing.T) {
 	}
 	assert.Empty(t, st.Evidence("nobody", RuleAllocGC))
 }
+
+// TestSkewedClock: one service a day ahead does not become "now" and make
+// the live evaluation forget the fleet.
+func TestSkewedClock(t *testing.T) {
+	d := 30 * time.Minute
+	rates := map[string]func(time.Duration) float64{"a": constant(0.1), "b": constant(0.1), "c": constant(0.1), "hot": constant(3)}
+	st := NewStore(Config{}, nil)
+	st.Add(fleetOf(d, rates))
+	want := st.Latest()
+	require.Equal(t, t0.Add(d), want)
+	st.Add(batch(resource{proc("skewed"), []metric{cpuTime([]sample{{at: 24 * hour, v: 1}, {at: 24*hour + s15, v: 2}}, "user")}}))
+	assert.Equal(t, want, st.Latest())
+	sig, ok := signalOf(st.Evaluate(st.Latest()), RuleOutlier, "hot")
+	assert.True(t, ok && sig.Active, "the fleet is still judged")
+	assert.Equal(t, 5, st.Services())
+	// a single service is its own clock
+	solo := NewStore(Config{}, nil)
+	solo.Add(batch(resource{proc("solo"), []metric{cpuTime(counter(d, s15, constant(1)), "user")}}))
+	assert.Equal(t, t0.Add(d), solo.Latest())
+}
