@@ -47,8 +47,11 @@ type engine struct {
 	tracker     *findings.Tracker
 	totals      *cpuTotals
 	lastMetrics time.Time // event time of the last metric-rule evaluation
-	dropped     struct{ findings, fleet int64 }
-	queues      map[*eventQueue]struct{} // one per started logs instance
+	// wall time of the newest profile and metric batch, for idle streams
+	lastProfileWall, lastMetricsWall time.Time
+	idle                             struct{ profiles, metrics bool } // idle stream already judged
+	dropped                          struct{ findings, fleet int64 }
+	queues                           map[*eventQueue]struct{} // one per started logs instance
 }
 
 func newEngine(set processor.Settings, cfg *Config, now func() time.Time) (*engine, error) {
@@ -181,6 +184,7 @@ func (e *engine) route(pd pprofile.Profiles, wall time.Time) []part {
 		}
 	}
 	e.windows.Observe(newest)
+	e.lastProfileWall, e.idle.profiles = wall, false
 	if len(order) == 1 {
 		return []part{{w: order[0], pd: pd}}
 	}
@@ -286,6 +290,7 @@ func (e *engine) processMetrics(_ context.Context, md pmetric.Metrics) (pmetric.
 	defer e.mu.Unlock()
 	before := e.store.Dropped()
 	e.store.Add(md)
+	e.lastMetricsWall, e.idle.metrics = e.now(), false
 	e.tel.drop(reasonMaxServices, e.store.Dropped()-before)
 	return md, nil
 }
@@ -297,16 +302,56 @@ func (e *engine) processLogs(_ context.Context, ld plog.Logs) (plog.Logs, error)
 
 // tick closes windows that went idle on the wall clock and judges the metric
 // rules at the newest metric event time.
+//
+// A stream that stopped is judged too: once no profile arrived for
+// staleWindows windows (no metric for metrics_window) of wall time, its
+// findings are evaluated with no signal at the newest event time plus the
+// idle time, so they resolve instead of staying raised forever.
 func (e *engine) tick(wall time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.closeLocked(e.windows.Due(wall)...)
-	latest := e.store.Latest()
-	if latest.IsZero() || !latest.After(e.lastMetrics) {
-		return
+	if at, idle := e.profilesNowLocked(wall); idle && !e.idle.profiles && e.windows.Len() == 0 {
+		e.idle.profiles = true
+		e.applyLocked(at, findings.Scope{Source: sourceProfiles}, nil)
 	}
-	e.lastMetrics = latest
-	e.applyLocked(latest, findings.Scope{Source: sourceMetrics}, e.store.Evaluate(latest))
+	latest, idle := e.metricsNowLocked(wall)
+	switch {
+	case latest.IsZero():
+	case idle:
+		if !e.idle.metrics {
+			e.idle.metrics = true
+			e.applyLocked(latest, findings.Scope{Source: sourceMetrics}, nil)
+		}
+	case latest.After(e.lastMetrics):
+		e.lastMetrics = latest
+		e.applyLocked(latest, findings.Scope{Source: sourceMetrics}, e.store.Evaluate(latest))
+	}
+}
+
+// profilesNowLocked is the profile streams' event time now: the newest seen,
+// advanced by the wall-clock idle time once the streams stopped.
+func (e *engine) profilesNowLocked(wall time.Time) (time.Time, bool) {
+	wm := e.windows.Watermark()
+	if e.lastProfileWall.IsZero() {
+		return wm, false
+	}
+	if idle := wall.Sub(e.lastProfileWall); idle >= staleWindows*e.cfg.Window {
+		return wm.Add(idle), true
+	}
+	return wm, false
+}
+
+// metricsNowLocked is the same for the metric streams, with metrics_window.
+func (e *engine) metricsNowLocked(wall time.Time) (time.Time, bool) {
+	latest := e.store.Latest()
+	if latest.IsZero() || e.lastMetricsWall.IsZero() {
+		return latest, false
+	}
+	if idle := wall.Sub(e.lastMetricsWall); idle >= e.cfg.MetricsWindow {
+		return latest.Add(idle), true
+	}
+	return latest, false
 }
 
 // subscribe gives a logs instance its own queue of state changes.

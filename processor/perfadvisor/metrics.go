@@ -97,16 +97,16 @@ func (e *engine) advisoryMetrics(wall time.Time) pmetric.Metrics {
 		v := view(a.Service)
 		v.firing = append(v.firing, a)
 	}
-	if latest := e.store.Latest(); !latest.IsZero() {
+	if latest, _ := e.metricsNowLocked(wall); !latest.IsZero() {
 		for _, u := range e.store.Usage(latest) {
 			view(u.Service).usage = &u
 		}
 	}
-	watermark := e.windows.Watermark()
+	watermark, stopped := e.profilesNowLocked(wall)
 	for name, st := range e.totals.services {
 		v := view(name)
 		v.totals = st
-		if v.usage == nil && watermark.Sub(st.coresAt) <= staleWindows*e.cfg.Window {
+		if v.usage == nil && !stopped && watermark.Sub(st.coresAt) <= staleWindows*e.cfg.Window {
 			v.cores, v.hasCPU = st.cores, true
 		}
 	}
