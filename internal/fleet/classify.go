@@ -29,6 +29,7 @@ const (
 	auxRequests                   // requests served (histogram count or counter)
 	auxDNSCacheHits               // CoreDNS cache hits (counter)
 	auxDNSCacheMisses             // CoreDNS cache misses (counter)
+	auxDNSCacheRequests           // CoreDNS cache look-ups (counter; misses = requests - hits)
 	auxDNSLookups                 // client-side DNS lookups (histogram count)
 	auxKinds
 )
@@ -79,8 +80,10 @@ var auxNames = map[string]metricClass{
 	"http_server_request_duration_seconds": {class: classAux, aux: auxRequests, part: partCount},
 	"http_server_requests_seconds":         {class: classAux, aux: auxRequests, part: partCount},
 	"http_requests_total":                  {class: classAux, aux: auxRequests},
+	"grpc_server_handled_total":            {class: classAux, aux: auxRequests},
 	"coredns_cache_hits_total":             {class: classAux, aux: auxDNSCacheHits},
 	"coredns_cache_misses_total":           {class: classAux, aux: auxDNSCacheMisses},
+	"coredns_cache_requests_total":         {class: classAux, aux: auxDNSCacheRequests},
 	"dns.lookup.duration":                  {class: classAux, aux: auxDNSLookups, part: partCount},
 }
 

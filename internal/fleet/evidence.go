@@ -125,12 +125,16 @@ func (s *Store) Evidence(service, rule string) []report.Evidence {
 		var hs series
 		for _, name := range sortedNames(s.services) {
 			o := s.services[name]
-			if h, sr, ok := o.auxMean(auxDNSCacheHits, lo, hi); ok {
-				hits += h
-				hs = sr
+			h, sr, okh := o.auxMean(auxDNSCacheHits, lo, hi)
+			if !okh {
+				continue
 			}
+			hits += h
+			hs = sr
 			if m, _, ok := o.auxMean(auxDNSCacheMisses, lo, hi); ok {
 				misses += m
+			} else if r, _, ok := o.auxMean(auxDNSCacheRequests, lo, hi); ok && r > h {
+				misses += r - h // newer CoreDNS deprecates the misses counter
 			}
 		}
 		if hits+misses > 0 {

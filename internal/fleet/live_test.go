@@ -153,6 +153,11 @@ func TestEvidence(t *testing.T) {
 			{name: "coredns_cache_hits_total", samples: counter(d, s15, constant(90))},
 			{name: "coredns_cache_misses_total", samples: counter(d, s15, constant(10))},
 		}},
+		// a newer CoreDNS: misses derived from requests - hits
+		resource{attrs{"job": "coredns-new"}, []metric{
+			{name: "coredns_cache_hits_total", samples: counter(d, s15, constant(90))},
+			{name: "coredns_cache_requests_total", samples: counter(d, s15, constant(100))},
+		}},
 	))
 	tests := []struct {
 		rule     string
