@@ -36,7 +36,7 @@ func gz(t *testing.T, b []byte) []byte {
 }
 
 // sdkMultipart builds the body pyroscope-go v1.5 posts to /ingest.
-func sdkMultipart(t *testing.T, profile []byte) ([]byte, string) {
+func sdkMultipart(t testing.TB, profile []byte) ([]byte, string) {
 	t.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)

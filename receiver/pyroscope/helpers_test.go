@@ -18,7 +18,7 @@ import (
 )
 
 // startReceiver runs a receiver on a free 127.0.0.1 port and returns its base URL.
-func startReceiver(t *testing.T, next xconsumer.Profiles, set receiver.Settings, mutate func(*Config)) (*pyroscopeReceiver, string) {
+func startReceiver(t testing.TB, next xconsumer.Profiles, set receiver.Settings, mutate func(*Config)) (*pyroscopeReceiver, string) {
 	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	cfg.NetAddr.Endpoint = "127.0.0.1:0"
@@ -37,7 +37,7 @@ func startReceiver(t *testing.T, next xconsumer.Profiles, set receiver.Settings,
 }
 
 // fixture reads a file of the repository's measured fixtures.
-func fixture(t *testing.T, name string) []byte {
+func fixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile("../../testdata/fixtures/" + name)
 	require.NoError(t, err)
