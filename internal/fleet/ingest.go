@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"hash/fnv"
 	"math"
 	"sort"
 	"strings"
@@ -295,25 +294,41 @@ func describe(name string, res, attrs pcommon.Map) string {
 	return out
 }
 
-const fnv64Offset = 14695981039346656037
+const (
+	fnv64Offset = 14695981039346656037
+	fnv64Prime  = 1099511628211
+)
 
+// hashString folds s into h (FNV-1a, inline: no allocation per datapoint).
 func hashString(h uint64, s string) uint64 {
-	f := fnv.New64a()
-	var buf [8]byte
-	for i := 0; i < 8; i++ {
-		buf[i] = byte(h >> (8 * i))
+	if h == 0 {
+		h = fnv64Offset
 	}
-	_, _ = f.Write(buf[:])
-	_, _ = f.Write([]byte(s))
-	return f.Sum64()
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnv64Prime
+	}
+	h ^= 0xff // separator, so ("ab","c") and ("a","bc") differ
+	h *= fnv64Prime
+	return h
 }
 
-// hashMap hashes a map independently of key order (XOR of per-pair hashes),
-// so one attribute set always lands in one stream.
+// hashMap hashes a map independently of key order (a sum of per-pair
+// hashes), so one attribute set always lands in one stream.
 func hashMap(h uint64, m pcommon.Map) uint64 {
 	var acc uint64
 	for k, v := range m.All() {
-		acc ^= hashString(hashString(0, k), v.AsString())
+		var pair uint64
+		if v.Type() == pcommon.ValueTypeStr {
+			pair = hashString(hashString(0, k), v.Str())
+		} else {
+			pair = hashString(hashString(0, k), v.AsString())
+		}
+		acc += pair * fnv64Prime
 	}
-	return hashString(h, string([]byte{byte(acc), byte(acc >> 8), byte(acc >> 16), byte(acc >> 24), byte(acc >> 32), byte(acc >> 40), byte(acc >> 48), byte(acc >> 56)}))
+	for i := 0; i < 8; i++ {
+		h ^= (acc >> (8 * i)) & 0xff
+		h *= fnv64Prime
+	}
+	return h
 }
