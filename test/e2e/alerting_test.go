@@ -223,6 +223,107 @@ service:
 	}
 }
 
+// The fleet side of alerting: hostmetrics-shaped CPU metrics of twelve
+// services, one of them at ~17x the fleet median, raise
+// PerfadvisorServiceCPUOutlier through the shipped rules, and the fleet
+// recording rules (computed in Prometheus over every collector) agree with
+// the processor's own ratio.
+func TestFleetAlertingEndToEnd(t *testing.T) {
+	promBin := requireBinary(t, "/usr/bin/prometheus")
+	amBin := requireBinary(t, "/usr/bin/prometheus-alertmanager")
+	const (
+		fixture = "fleet-outlier-a"
+		outlier = "checkout"
+		alert   = "PerfadvisorServiceCPUOutlier"
+		truth   = 17.14 // expect.json: checkout's mean CPU over the fleet median
+		relTol  = 0.25
+	)
+	otlpPort, exporterPort := FreePort(t), FreePort(t)
+	StartCollector(t, fmt.Sprintf(`
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:%d
+processors:
+  perfadvisor:
+    emit_interval: 1s
+    for: 0s
+    keep_firing_for: 0s
+exporters:
+  prometheus:
+    endpoint: 127.0.0.1:%d
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    metrics:
+      receivers: [otlp]
+      processors: [perfadvisor]
+      exporters: [prometheus]
+`, otlpPort, exporterPort))
+	hook := startWebhook(t)
+	am := startAlertmanager(t, amBin, testAlertmanagerConfig(t, hook.URL))
+	prom := startPrometheus(t, promBin, exporterPort, am.port, testRules(t))
+
+	// Two hours of points, re-stamped to end now, in event-time order.
+	for _, b := range splitByEventTime(fleetMetrics(t, fixture, time.Now()), 8) {
+		postMetrics(t, fmt.Sprintf("http://127.0.0.1:%d", otlpPort), b)
+	}
+
+	var got amAlert
+	Eventually(t, 3*time.Minute, func() (bool, string) {
+		alerts, err := am.alerts()
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, a := range alerts {
+			if a.Labels["alertname"] == alert && a.Labels["service"] == outlier {
+				got = a
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("no %s for %s in Alertmanager; it has: %s", alert, outlier, summarize(alerts))
+	})
+	t.Logf("Alertmanager: %s %v\n  summary: %s\n  description: %s", alert, got.Labels, got.Annotations["summary"], got.Annotations["description"])
+	m := regexp.MustCompile(`^checkout: CPU at (\d+\.\d)x the fleet median$`).FindStringSubmatch(got.Annotations["summary"])
+	if m == nil {
+		t.Fatalf("summary %q does not show the fleet-median ratio", got.Annotations["summary"])
+	}
+	var shown float64
+	if _, err := fmt.Sscan(m[1], &shown); err != nil || shown < truth*(1-relTol) || shown > truth*(1+relTol) {
+		t.Errorf("summary shows %sx, fixture truth %.2fx ± %.0f%%", m[1], truth, relTol*100)
+	}
+
+	// Prometheus' fleet median over every collector gives the same ratio as
+	// the processor's (one collector here, so they must agree).
+	q := `job:perfadvisor_service_cpu_usage:fleet_median_ratio{job="checkout"}`
+	Eventually(t, time.Minute, func() (bool, string) {
+		v, err := prom.query(q)
+		if err != nil || len(v) != 1 {
+			return false, fmt.Sprintf("%s: %v %v", q, v, err)
+		}
+		if !(v[0] >= truth*(1-relTol) && v[0] <= truth*(1+relTol)) {
+			return false, fmt.Sprintf("%s = %.2f, fixture truth %.2f ± %.0f%%", q, v[0], truth, relTol*100)
+		}
+		t.Logf("%s = %.2f (alert shows %s)", q, v[0], m[1])
+		return true, ""
+	})
+	if v, err := prom.query(`count(job:perfadvisor_service_cpu_usage:sum)`); err != nil || len(v) != 1 || v[0] != 12 {
+		t.Errorf("services in the fleet median: %v (err %v), want 12", v, err)
+	}
+	alerts, err := am.alerts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range alerts {
+		if a.Labels["service"] != outlier {
+			t.Errorf("alert for a healthy service: %v", a.Labels)
+		}
+	}
+}
+
 func requireBinary(t *testing.T, path string) string {
 	t.Helper()
 	if st, err := os.Stat(path); err != nil || st.Mode()&0o111 == 0 {
