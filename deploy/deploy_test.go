@@ -570,6 +570,26 @@ func TestDashboardShowsTheAdvice(t *testing.T) {
 func TestAlertmanagerExample(t *testing.T) {
 	amtool := tool(t, "amtool")
 	run(t, "alertmanager", amtool, "check-config", filepath.Base(amConfig))
+	b, err := os.ReadFile(amConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Route struct {
+			Receiver string   `yaml:"receiver"`
+			GroupBy  []string `yaml:"group_by"`
+		} `yaml:"route"`
+	}
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	// One notification per problem, listing every service that has it.
+	if !slices.Contains(cfg.Route.GroupBy, "alertname") || !slices.Contains(cfg.Route.GroupBy, "perfadvisor_rule") {
+		t.Errorf("route.group_by %v: want alertname and perfadvisor_rule", cfg.Route.GroupBy)
+	}
+	if cfg.Route.Receiver == "" {
+		t.Error("route has no default receiver")
+	}
 	for _, tc := range []struct {
 		name   string
 		labels []string
