@@ -109,31 +109,51 @@ type message struct {
 	frameTypes map[int32]framename.Dialect // attribute index → dialect, for profile.frame.type
 	fnMemo     []fnMemo
 	locs       []locMemo
-	slab       []*fnClass
+	slab       []slot // frames of resolved locations
 	stacks     []stackMemo
+	evRefs     []evRef // evidence windows of charged stacks
 
 	// CPU of charged stacks in the profile being read, for evidence.
 	stackCPU []float64
 	touched  []int32
+	aggIdx   map[uint64]int32
+	aggs     []agg
+	hash     [64]uint64
+	left     [64]int8
+}
+
+// slot is one frame of a location (a line: inlined frames are separate).
+type slot struct {
+	classBits
+	fn   int32 // function index, -1 for an unsymbolized frame
+	hint framename.Dialect
 }
 
 type fnMemo struct {
 	hint framename.Dialect
 	set  bool
-	c    *fnClass
+	bits classBits
 }
 
 type locMemo struct {
 	state uint8 // 0 unseen, 1 ok, 2 invalid
-	off   int32 // classes in slab, leaf-most first (pprof line order)
+	off   int32 // frames in slab, leaf-most first (pprof line order)
 	n     int32
 }
 
 type stackMemo struct {
 	state   uint8 // 0 unseen, 1 ok, 2 invalid, 3 ok but truncated
 	dialect framename.Dialect
+	evN     uint8
+	evOff   int32
 	rules   uint64
 	tags    uint64
+}
+
+// evRef names the evidence window of one charged rule of a stack.
+type evRef struct {
+	rule int
+	hash uint64
 }
 
 // messages are pooled: their memo tables are the engine's only per-message
@@ -154,17 +174,16 @@ func getMessage(a *Analyzer, d pprofile.ProfilesDictionary) *message {
 	m.stacks = resize(m.stacks, m.stkTab.Len())
 	m.stackCPU = resize(m.stackCPU, m.stkTab.Len())
 	m.slab = m.slab[:0]
+	m.evRefs = m.evRefs[:0]
 	m.touched = m.touched[:0]
 	clear(m.frameTypes)
 	return m
 }
 
 func putMessage(m *message) {
-	// Drop references into the caller's pdata and the cache before pooling.
-	clear(m.fnMemo)
-	clear(m.slab[:cap(m.slab)])
-	*m = message{fnMemo: m.fnMemo, locs: m.locs, slab: m.slab[:0], stacks: m.stacks,
-		stackCPU: m.stackCPU, touched: m.touched[:0], frameTypes: m.frameTypes}
+	// Drop references into the caller's pdata before pooling.
+	*m = message{fnMemo: m.fnMemo, locs: m.locs, slab: m.slab[:0], stacks: m.stacks, evRefs: m.evRefs[:0],
+		stackCPU: m.stackCPU, touched: m.touched[:0], frameTypes: m.frameTypes, aggIdx: m.aggIdx, aggs: m.aggs[:0]}
 	messagePool.Put(m)
 }
 
@@ -262,31 +281,46 @@ func (m *message) loc(li int32) (*locMemo, bool) {
 	}
 	lm.off = int32(len(m.slab))
 	lines := l.Lines()
-	for _, ln := range lines.All() {
-		fi := ln.FunctionIndex()
+	for i := 0; i < lines.Len(); i++ {
+		fi := lines.At(i).FunctionIndex()
 		if fi < 0 || int(fi) >= len(m.fnMemo) {
 			return nil, false
 		}
-		c, ok := m.function(fi, hint)
+		bits, ok := m.function(fi, hint)
 		if !ok {
 			return nil, false
 		}
-		m.slab = append(m.slab, c)
+		m.slab = append(m.slab, slot{classBits: bits, fn: fi, hint: hint})
 	}
 	if lines.Len() == 0 {
 		// An unsymbolized frame (eBPF native without symbols): a frame with no
 		// name still separates callers from callees for cut-offs.
-		m.slab = append(m.slab, m.a.classify("", "", hint))
+		m.slab = append(m.slab, slot{classBits: m.a.classify("", "", hint).classBits, fn: -1, hint: hint})
 	}
 	lm.n = int32(len(m.slab)) - lm.off
 	lm.state = 1
 	return lm, true
 }
 
-func (m *message) function(fi int32, hint framename.Dialect) (*fnClass, bool) {
+func (m *message) function(fi int32, hint framename.Dialect) (classBits, bool) {
 	fm := &m.fnMemo[fi]
 	if fm.set && fm.hint == hint {
-		return fm.c, true
+		return fm.bits, true
+	}
+	c, ok := m.class(fi, hint)
+	if !ok {
+		return classBits{}, false
+	}
+	if !fm.set {
+		*fm = fnMemo{hint: hint, set: true, bits: c.classBits}
+	}
+	return c.classBits, true
+}
+
+// class resolves a function's cached class (names for evidence included).
+func (m *message) class(fi int32, hint framename.Dialect) (*fnClass, bool) {
+	if fi < 0 {
+		return m.a.classify("", "", hint), true
 	}
 	f := m.fns.At(int(fi))
 	name, ok1 := m.str(f.NameStrindex())
@@ -294,15 +328,12 @@ func (m *message) function(fi int32, hint framename.Dialect) (*fnClass, bool) {
 	if !ok1 || !ok2 {
 		return nil, false
 	}
-	c := m.a.classify(name, file, hint)
-	if !fm.set {
-		*fm = fnMemo{hint: hint, set: true, c: c}
-	}
-	return c, true
+	return m.a.classify(name, file, hint), true
 }
 
 // stack computes a stack's rule mask: walk root→leaf once, tracking per rule
-// (bit) whether an exclusion was seen, a root armed it, and a cut-off ended it.
+// (bit) whether an exclusion was seen, a root armed it, and a cut-off ended
+// it. The same walk hashes each armed rule's evidence window.
 func (m *message) stack(si int32) *stackMemo {
 	if si < 0 || int(si) >= len(m.stacks) {
 		return nil
@@ -323,24 +354,48 @@ func (m *message) stack(si int32) *stackMemo {
 		stop = n - m.a.opts.MaxStackDepth
 		truncated = true
 	}
-	var excluded, armed, cut, tags uint64
+	var excluded, armed, cut, tags, open uint64
+	var p1, p2 uint64              // identities of the two previous frames
+	hash, left := &m.hash, &m.left // entries are set before use: no zeroing per stack
 	dialect := framename.Unknown
 	for i := n - 1; i >= stop; i-- {
-		lm, ok := m.loc(locs.At(i))
-		if !ok {
-			return nil
+		li := locs.At(i)
+		var lm *locMemo
+		if li >= 0 && int(li) < len(m.locs) && m.locs[li].state == 1 {
+			lm = &m.locs[li] // resolved earlier in this message
+		} else {
+			var ok bool
+			if lm, ok = m.loc(li); !ok {
+				return nil
+			}
 		}
 		for j := lm.off + lm.n - 1; j >= lm.off; j-- {
-			c := m.slab[j]
+			c := &m.slab[j]
 			cut |= armed & (c.cut | c.notPass)
 			excluded |= c.excl &^ armed
-			armed |= c.root &^ excluded
+			now := c.root &^ excluded &^ armed
+			armed |= now
 			tags |= c.tags
 			if dialect == framename.Unknown || dialect == framename.Native || dialect == framename.Kernel {
-				if d := c.frame.Dialect; d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
+				if d := c.dialect; d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
 					dialect = d
 				}
 			}
+			id := uint64(uint32(c.fn)) | uint64(c.hint)<<32
+			for r := now; r != 0; r &= r - 1 {
+				b := bits.TrailingZeros64(r)
+				hash[b] = mix(mix(fnvOffset, p2), p1)
+				left[b] = evBelow + 1
+			}
+			open |= now
+			for r := open; r != 0; r &= r - 1 {
+				b := bits.TrailingZeros64(r)
+				hash[b] = mix(hash[b], id)
+				if left[b]--; left[b] == 0 {
+					open &^= 1 << uint(b)
+				}
+			}
+			p2, p1 = p1, id
 		}
 	}
 	sm.rules = armed &^ cut
@@ -351,6 +406,12 @@ func (m *message) stack(si int32) *stackMemo {
 			}
 		}
 		sm.tags = tags
+		sm.evOff = int32(len(m.evRefs))
+		for r := sm.rules; r != 0; r &= r - 1 {
+			b := bits.TrailingZeros64(r)
+			m.evRefs = append(m.evRefs, evRef{rule: b, hash: hash[b]})
+		}
+		sm.evN = uint8(len(m.evRefs) - int(sm.evOff))
 	}
 	sm.dialect = dialect
 	sm.state = 1
@@ -359,6 +420,14 @@ func (m *message) stack(si int32) *stackMemo {
 	}
 	return sm
 }
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// mix folds v into an FNV-1a style hash, a word at a time.
+func mix(h, v uint64) uint64 { return (h ^ v) * fnvPrime }
 
 func isManaged(d framename.Dialect) bool {
 	switch d {
@@ -609,7 +678,12 @@ func (m *message) leafKind(si int32) int {
 	if lm.n == 0 {
 		return 0
 	}
-	name := m.slab[lm.off].frame.Name
+	leaf := m.slab[lm.off]
+	c, ok := m.class(leaf.fn, leaf.hint)
+	if !ok {
+		return -1
+	}
+	name := c.frame.Name
 	switch {
 	case strings.HasSuffix(name, ".Unlock") || strings.HasSuffix(name, ".RUnlock") || name == "runtime.unlock" || name == "runtime._LostContendedRuntimeLock":
 		return 1

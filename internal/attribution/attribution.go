@@ -18,7 +18,6 @@ const (
 	DefaultMaxSamplingHz     = 19
 	DefaultMaxFunctions      = 1 << 18
 	DefaultMaxStackDepth     = 4096
-	DefaultMaxEvidenceFrames = 14
 	DefaultService           = "unknown_service"
 )
 
@@ -40,8 +39,6 @@ type Options struct {
 	MaxFunctions int
 	// MaxStackDepth caps the frames of one stack that are classified (root side kept).
 	MaxStackDepth int
-	// MaxEvidenceFrames caps the frames shown per evidence stack.
-	MaxEvidenceFrames int
 }
 
 func (o Options) withDefaults() Options {
@@ -65,9 +62,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxStackDepth <= 0 {
 		o.MaxStackDepth = DefaultMaxStackDepth
-	}
-	if o.MaxEvidenceFrames < 4 {
-		o.MaxEvidenceFrames = DefaultMaxEvidenceFrames
 	}
 	return o
 }

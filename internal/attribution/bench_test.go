@@ -3,7 +3,9 @@ package attribution
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pprofile"
@@ -37,6 +39,7 @@ func BenchmarkEngine(b *testing.B) {
 	b.Run("decode_otlp", func(b *testing.B) {
 		b.SetBytes(int64(len(otlp)))
 		b.ReportAllocs()
+		defer reportCPU(b)()
 		for b.Loop() {
 			if _, err := (&pprofile.ProtoUnmarshaler{}).UnmarshalProfiles(otlp); err != nil {
 				b.Fatal(err)
@@ -46,6 +49,7 @@ func BenchmarkEngine(b *testing.B) {
 	b.Run("decode_pprof", func(b *testing.B) {
 		b.SetBytes(int64(len(raw)))
 		b.ReportAllocs()
+		defer reportCPU(b)()
 		for b.Loop() {
 			p, err := pprofconv.Parse(raw, pprofconv.DefaultMaxBytes)
 			if err != nil {
@@ -59,6 +63,7 @@ func BenchmarkEngine(b *testing.B) {
 	analyze := func(b *testing.B, cold bool) {
 		b.SetBytes(int64(len(otlp)))
 		b.ReportAllocs()
+		defer reportCPU(b)()
 		for b.Loop() {
 			if cold {
 				a.cache = newFnCache(a.opts.MaxFunctions)
@@ -74,4 +79,24 @@ func BenchmarkEngine(b *testing.B) {
 	}
 	b.Run("analyze_steady", func(b *testing.B) { analyze(b, false) })
 	b.Run("analyze_cold", func(b *testing.B) { analyze(b, true) })
+}
+
+// reportCPU adds cpu-ns/op: the process's user+system CPU per iteration
+// (GC included). On a shared machine wall time per op mostly measures the
+// scheduler; CPU time measures the work.
+func reportCPU(b *testing.B) func() {
+	start := processCPU()
+	return func() {
+		if b.N > 0 {
+			b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+		}
+	}
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

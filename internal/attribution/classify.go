@@ -11,12 +11,19 @@ import (
 // fnClass is what one unique function means to the catalog: computed once
 // per (name, file, frame type) and shared by every profile that holds it.
 type fnClass struct {
-	frame   framename.Frame
+	frame framename.Frame
+	classBits
+}
+
+// classBits is the pointer-free part of a class that the per-message memo
+// copies, so the hot walk touches contiguous memory and no write barriers.
+type classBits struct {
 	root    uint64 // rules whose root patterns match
 	excl    uint64 // rules whose exclusion patterns match
 	cut     uint64 // rules whose explicit cut-offs match
 	notPass uint64 // rules with cutoff_unless that this frame is not part of
 	tags    uint64 // global tag bits
+	dialect framename.Dialect
 }
 
 type fnKey struct {
@@ -89,6 +96,7 @@ func applies(sig framename.Dialect, f framename.Frame) bool {
 func (a *Analyzer) compute(name, file string, hint framename.Dialect) *fnClass {
 	f := framename.Normalize(name, file, hint)
 	c := &fnClass{frame: f}
+	c.dialect = f.Dialect
 	c.frame.Name = strings.Clone(f.Name)
 	c.frame.File = strings.Clone(f.File)
 	for _, r := range a.rules {

@@ -1,7 +1,6 @@
 package attribution
 
 import (
-	"math/bits"
 	"sort"
 	"strings"
 
@@ -16,44 +15,104 @@ type candidate struct {
 	rootDialect framename.Dialect
 }
 
-// flushEvidence keeps, per rule, the heaviest stacks of the profile just
-// read, merged by their trimmed frames into a bounded candidate set.
+// evidence windows: callers kept above the frame that armed a rule, and
+// frames kept below it. Stacks that agree on this window are one piece of
+// evidence (GC or handshake work fans out into many leaves).
+const (
+	evAbove = 2
+	evBelow = 5
+)
+
+type agg struct {
+	rule   int
+	cpu    float64
+	rep    int32 // heaviest member stack
+	repCPU float64
+}
+
+// flushEvidence folds the charged stacks of the profile just read into, per
+// rule, the heaviest evidence windows, merged into a bounded candidate set.
 func (m *message) flushEvidence(ss *ServiceStats) {
 	if len(m.touched) == 0 {
 		return
 	}
-	K := m.a.opts.MaxEvidenceStacks
-	// Order once by CPU; each rule then takes its first K stacks.
-	sort.Slice(m.touched, func(i, j int) bool {
-		a, b := m.touched[i], m.touched[j]
-		if m.stackCPU[a] != m.stackCPU[b] {
-			return m.stackCPU[a] > m.stackCPU[b]
-		}
-		return a < b
-	})
-	var taken [64]int
-	var full uint64 // rules that have K stacks already
-	all := uint64(0)
-	for _, r := range m.a.rules {
-		all |= r.bit
+	if m.aggIdx == nil {
+		m.aggIdx = map[uint64]int32{}
 	}
+	m.aggs = m.aggs[:0]
+	defer clear(m.aggIdx)
 	for _, si := range m.touched {
-		rules := m.stacks[si].rules &^ full
-		for r := rules; r != 0; r &= r - 1 {
-			ri := bits.TrailingZeros64(r)
-			m.addCandidate(ss, ri, si)
-			taken[ri]++
-			if taken[ri] >= K {
-				full |= 1 << uint(ri)
+		sm := &m.stacks[si]
+		w := m.stackCPU[si]
+		for _, ref := range m.evRefs[sm.evOff : sm.evOff+int32(sm.evN)] {
+			k := mix(ref.hash, uint64(ref.rule))
+			i, ok := m.aggIdx[k]
+			if !ok {
+				i = int32(len(m.aggs))
+				m.aggIdx[k] = i
+				m.aggs = append(m.aggs, agg{rule: ref.rule, rep: si})
+			}
+			g := &m.aggs[i]
+			g.cpu += w
+			if w > g.repCPU || w == g.repCPU && si < g.rep {
+				g.rep, g.repCPU = si, w
 			}
 		}
-		if full&all == all {
-			break
+	}
+	sort.Slice(m.aggs, func(i, j int) bool {
+		a, b := &m.aggs[i], &m.aggs[j]
+		switch {
+		case a.rule != b.rule:
+			return a.rule < b.rule
+		case a.cpu != b.cpu:
+			return a.cpu > b.cpu
 		}
+		return a.rep < b.rep
+	})
+	K := m.a.opts.MaxEvidenceStacks
+	for i := 0; i < len(m.aggs); {
+		j := i
+		for j < len(m.aggs) && m.aggs[j].rule == m.aggs[i].rule {
+			if j-i < K {
+				m.addCandidate(ss, m.aggs[j].rule, m.aggs[j].rep, m.aggs[j].cpu)
+			}
+			j++
+		}
+		i = j
 	}
 }
 
-func (m *message) addCandidate(ss *ServiceStats, ri int, si int32) {
+// rootToLeaf lists a stack's frames root first (within the depth cap).
+func (m *message) rootToLeaf(si int32, buf []slot) []slot {
+	locs := m.stkTab.At(int(si)).LocationIndices()
+	n := locs.Len()
+	stop := 0
+	if n > m.a.opts.MaxStackDepth {
+		stop = n - m.a.opts.MaxStackDepth
+	}
+	for i := n - 1; i >= stop; i-- {
+		lm := &m.locs[locs.At(i)] // validated when the stack was classified
+		for j := lm.off + lm.n - 1; j >= lm.off; j-- {
+			buf = append(buf, m.slab[j])
+		}
+	}
+	return buf
+}
+
+// armAt replays the exclusion/root logic to find the frame that armed a rule.
+func armAt(frames []slot, bit uint64) int {
+	var excluded uint64
+	for i := range frames {
+		c := &frames[i]
+		excluded |= c.excl
+		if c.root&bit != 0 && excluded&bit == 0 {
+			return i
+		}
+	}
+	return 0
+}
+
+func (m *message) addCandidate(ss *ServiceStats, ri int, si int32, cpu float64) {
 	id := m.a.rules[ri].rule.ID
 	if ss.candidates == nil {
 		ss.candidates = map[string]map[string]*candidate{}
@@ -66,10 +125,10 @@ func (m *message) addCandidate(ss *ServiceStats, ri int, si int32) {
 	frames, d := m.evidenceFrames(si, m.a.rules[ri].bit)
 	key := strings.Join(frames, "\x00")
 	if c, ok := cs[key]; ok {
-		c.cpu += m.stackCPU[si]
+		c.cpu += cpu
 		return
 	}
-	cs[key] = &candidate{frames: frames, cpu: m.stackCPU[si], rootDialect: d}
+	cs[key] = &candidate{frames: frames, cpu: cpu, rootDialect: d}
 	if K := m.a.opts.MaxEvidenceStacks; len(cs) > 8*K {
 		trimCandidates(cs, 4*K)
 	}
@@ -95,51 +154,34 @@ func trimCandidates(cs map[string]*candidate, keep int) {
 	}
 }
 
-// evidenceFrames renders a stack root→leaf from two callers above the frame
-// that armed the rule, eliding the middle of long stacks.
+// evidenceFrames renders a stack's evidence window root→leaf: two callers
+// above the frame that armed the rule, five frames below it, then the leaf.
 func (m *message) evidenceFrames(si int32, bit uint64) ([]string, framename.Dialect) {
-	locs := m.stkTab.At(int(si)).LocationIndices()
-	n := locs.Len()
-	stop := 0
-	if n > m.a.opts.MaxStackDepth {
-		stop = n - m.a.opts.MaxStackDepth
-	}
-	var all []*fnClass
-	for i := n - 1; i >= stop; i-- {
-		lm, ok := m.loc(locs.At(i))
-		if !ok {
-			return nil, framename.Unknown
-		}
-		for j := lm.off + lm.n - 1; j >= lm.off; j-- {
-			all = append(all, m.slab[j])
-		}
-	}
+	all := m.rootToLeaf(si, nil)
 	if len(all) == 0 {
 		return nil, framename.Unknown
 	}
-	var excluded, armed uint64
-	arm := 0
-	for i, c := range all {
-		excluded |= c.excl &^ armed
-		if armed&bit == 0 && c.root&bit != 0 && excluded&bit == 0 {
-			armed |= bit
-			arm = i
-		}
+	at := armAt(all, bit)
+	from, to := max(at-evAbove, 0), min(at+evBelow+1, len(all))
+	frames := make([]string, 0, to-from+2)
+	for _, c := range all[from:to] {
+		frames = append(frames, m.display(c))
 	}
-	start := arm - 2
-	if start < 0 {
-		start = 0
+	switch {
+	case to == len(all)-1:
+		frames = append(frames, m.display(all[to]))
+	case to < len(all)-1:
+		frames = append(frames, "…", m.display(all[len(all)-1]))
 	}
-	frames := make([]string, 0, len(all)-start)
-	for _, c := range all[start:] {
-		frames = append(frames, display(c.frame))
+	return frames, all[at].dialect
+}
+
+func (m *message) display(s slot) string {
+	c, ok := m.class(s.fn, s.hint)
+	if !ok {
+		return "[invalid]"
 	}
-	if max := m.a.opts.MaxEvidenceFrames; len(frames) > max {
-		head := max * 2 / 3
-		tail := max - head - 1
-		frames = append(append(frames[:head:head], "…"), frames[len(frames)-tail:]...)
-	}
-	return frames, all[arm].frame.Dialect
+	return display(c.frame)
 }
 
 func display(f framename.Frame) string {
