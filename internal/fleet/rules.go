@@ -33,13 +33,13 @@ const (
 
 // Gates beside the thresholds; each is why a reading is not yet a finding.
 const (
-	minFleet          = 3    // a median of fewer services says nothing about an outlier
-	minOutlierBuckets = 3    // intervals a service needs in the window to be compared
-	minExcessCores    = 0.02 // ignore ratios between near-idle services
-	outlierTypical    = 0.5  // share of the threshold the median rate must reach too
-	baselineParts     = 4    // the floor must be elevated in most of these slices
-	baselineHeld      = 0.75 // share of slices that must be elevated to raise
-	baselineHeldKeep  = 0.5  // ... and to stay raised (hysteresis)
+	minFleet          = 3     // a median of fewer services says nothing about an outlier
+	minOutlierBuckets = 3     // intervals a service needs in the window to be compared
+	minExcessCores    = 0.005 // ignore ratios between near-idle services (5 millicores)
+	outlierTypical    = 0.5   // share of the threshold the median rate must reach too
+	baselineParts     = 4     // the floor must be elevated in most of these slices
+	baselineHeld      = 0.75  // share of slices that must be elevated to raise
+	baselineHeldKeep  = 0.5   // ... and to stay raised (hysteresis)
 	minBaselineBucket = 20
 	minBaselineSpan   = int64(20 * 60 * 1e9)
 	spikeHistory      = 20 // preceding intervals of the rolling median

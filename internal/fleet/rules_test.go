@@ -102,7 +102,7 @@ func TestFleetRules(t *testing.T) {
 		{
 			name: "near-idle fleet: a large ratio of tiny numbers is not an outlier",
 			rates: map[string]func(time.Duration) float64{
-				"a": constant(0.0005), "b": constant(0.0005), "c": constant(0.0005), "d": constant(0.008)},
+				"a": constant(0.0002), "b": constant(0.0002), "c": constant(0.0002), "d": constant(0.004)},
 		},
 		{
 			name: "elevated floor, mean within range",
