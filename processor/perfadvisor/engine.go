@@ -29,6 +29,9 @@ const (
 // profile findings judged as if the rules found nothing.
 const staleWindows = 3
 
+// maxFutureSkew: profile times further ahead of the wall clock are not trusted.
+const maxFutureSkew = time.Hour
+
 // engine is the state one component ID shares across its pipelines: the
 // open windows, the fleet store, the finding lifecycle and the advice waiting
 // to be emitted. Emitters take snapshots under mu and call next without it.
@@ -105,7 +108,12 @@ func (e *engine) processProfiles(_ context.Context, pd pprofile.Profiles) (pprof
 	wall := e.now()
 	var invalid, overServices int64
 	for _, part := range e.route(pd, wall) {
-		for try := 0; try < 2; try++ {
+		for try := 0; ; try++ {
+			if try == 2 {
+				// Reopened windows keep being evicted: more windows than max_open_windows in flight.
+				e.tel.drop(reasonMaxOpenWindows, int64(part.pd.ProfileCount()))
+				break
+			}
 			ran := part.w.Accumulate(wall, func(st *attribution.Window) {
 				dp, ds := st.DroppedProfiles, st.DroppedServices
 				if err := e.accumulate(part.pd, st); err != nil {
@@ -169,9 +177,12 @@ func (e *engine) route(pd pprofile.Profiles, wall time.Time) []part {
 		for s, sp := range rp.ScopeProfiles().All() {
 			for p, prof := range sp.Profiles().All() {
 				t := prof.Time().AsTime()
-				if prof.Time() == 0 {
+				switch {
+				case prof.Time() == 0 || t.After(wall.Add(maxFutureSkew)):
+					// No time, or a clock far ahead that would drag every
+					// live window behind it: window it at the newest time seen.
 					t = time.Time{}
-				} else if t.After(newest) {
+				case t.After(newest):
 					newest = t
 				}
 				w, evicted := e.windows.For(e.windows.EventTime(t, wall), wall)

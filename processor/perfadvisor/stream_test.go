@@ -210,3 +210,20 @@ func compareGoldenLogs(t *testing.T, file string, got plog.Logs) {
 	require.NoError(t, err)
 	require.NoError(t, plogtest.CompareLogs(want, got, plogtest.IgnoreTimestamp(), plogtest.IgnoreObservedTimestamp()))
 }
+
+// A profile stamped far in the future (a broken clock) must not drag the
+// event time of every live window behind it.
+func TestFutureTimestampIsNotTrusted(t *testing.T) {
+	cfg := testConfig()
+	cfg.For = 0
+	h := newHarness(t, cfg, nopSettings())
+	ctx := context.Background()
+	wall := h.clock.now()
+	require.NoError(t, h.profiles.ConsumeProfiles(ctx, buildProfiles(profileSpec{service: "broken", at: wall.Add(48 * time.Hour), work: 100})))
+	assert.False(t, h.engine().windows.Watermark().After(wall), "the watermark ignores a time 48h ahead")
+	require.NoError(t, h.profiles.ConsumeProfiles(ctx, buildProfiles(profileSpec{service: "search", at: wall.Add(-time.Minute), regex: 40, work: 60})))
+	require.NoError(t, h.profiles.ConsumeProfiles(ctx, buildProfiles(profileSpec{service: "search", at: wall.Add(-time.Minute + 15*time.Second), work: 1})))
+	h.sched.fire()
+	assert.Equal(t, []string{"perfadvisor.finding.raised regex_compile_hot_path"}, eventNames(h.lSink.AllLogs()),
+		"the live window still closes on event time")
+}
