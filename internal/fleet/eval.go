@@ -186,6 +186,11 @@ func (s *Store) Evaluate(now time.Time) []report.Signal {
 func (s *Store) forget(now int64) {
 	horizon := max(s.cfg.Window, s.cfg.LongWindow+spikeHistoryPad, s.cfg.GrowthWindow)
 	cut := now - int64(2*horizon)
+	for name, t := range s.profiled {
+		if t < cut {
+			delete(s.profiled, name)
+		}
+	}
 	for name, svc := range s.services {
 		for h, st := range svc.streams {
 			before := st.pts.len()

@@ -151,6 +151,9 @@ func (s *Store) Evidence(service, rule string) []report.Evidence {
 func (s *Store) judgeCrossSignals(from, to int64) []verdict {
 	var out []verdict
 	for _, name := range sortedNames(s.services) {
+		if p, ok := s.profiled[name]; ok && p >= to-2*int64(s.cfg.LongWindow) {
+			continue // its profiles judge these rules
+		}
 		svc := s.services[name]
 		if v, ok := s.judgeChurn(svc, from, to); ok {
 			out = append(out, v)

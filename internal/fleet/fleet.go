@@ -81,6 +81,9 @@ type Store struct {
 	points   int64 // held over all series, against MaxPoints
 	// raised holds the live state per (rule, service), for the gates' hysteresis.
 	raised map[ruleKey]bool
+	// profiled: services with profiles, newest event time (NoteProfiled); the
+	// metric-only findings of profile rules stand aside for them.
+	profiled map[string]int64
 }
 
 type ruleKey struct{ rule, service string }
@@ -92,7 +95,23 @@ func NewStore(cfg Config, cat *catalog.Catalog) *Store {
 		rules:    rulesFrom(cat),
 		services: map[string]*service{},
 		raised:   map[ruleKey]bool{},
+		profiled: map[string]int64{},
 	}
+}
+
+// NoteProfiled records that a service's profiles were judged at event time
+// at. Its profile rules then come from the profiles alone: the metric-only
+// findings (db_connection_churn, kafka_poll_inefficiency from metrics) stand
+// aside for it while its profiles are recent (2 x LongWindow), so one
+// (rule, service) never gets two readings on different scales.
+func (s *Store) NoteProfiled(service string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := at.UnixNano()
+	if _, ok := s.profiled[service]; !ok && len(s.profiled) >= s.cfg.MaxServices {
+		return
+	}
+	s.profiled[service] = max(s.profiled[service], t)
 }
 
 // maxLead is how far one service's newest point may run ahead of every other

@@ -209,3 +209,33 @@ func TestSkewedClock(t *testing.T) {
 	solo.Add(batch(resource{proc("solo"), []metric{cpuTime(counter(d, s15, constant(1)), "user")}}))
 	assert.Equal(t, t0.Add(d), solo.Latest())
 }
+
+// TestProfiledServicesStandAside: a service whose profiles are judged gets
+// its profile rules from them, not a second metric-only reading.
+func TestProfiledServicesStandAside(t *testing.T) {
+	d := 30 * time.Minute
+	md := batch(resource{proc("orders"), []metric{
+		histogram("http.server.request.duration", "s", d, 50),
+		histogram("db.client.connection.create_time", "s", d, 48),
+	}})
+	tests := []struct {
+		name     string
+		profiled time.Duration // offset of the service's last profile; <0: none
+		want     bool
+	}{
+		{"no profiles: the metrics raise it", -1, true},
+		{"recent profiles: they judge it", d, false},
+		{"profiles long gone: the metrics raise it again", -5 * time.Hour, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := NewStore(Config{}, nil)
+			st.Add(md)
+			if tt.profiled != -1 {
+				st.NoteProfiled("orders", t0.Add(tt.profiled))
+			}
+			sig, ok := signalOf(st.Evaluate(st.Latest()), RuleDBChurn, "orders")
+			assert.Equal(t, tt.want, ok && sig.Active)
+		})
+	}
+}
