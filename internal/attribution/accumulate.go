@@ -539,6 +539,7 @@ func (m *message) cpu(p pprofile.Profile, k kind, ss *ServiceStats, w *Window) e
 	for d, v := range acc.byDialect {
 		ss.byDialect[d] += v
 	}
+	ss.Runtime = ss.dominantRuntime()
 	w.TruncatedStacks += acc.truncated
 	for i, r := range m.a.rules {
 		if acc.rules[i] == 0 {

@@ -1,11 +1,15 @@
 package attribution
 
 import (
+	"fmt"
 	"math"
+	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pprofile"
 
 	"github.com/perfadvisor/perfadvisor/internal/catalog"
 	"github.com/perfadvisor/perfadvisor/internal/report"
@@ -457,3 +461,74 @@ func signal(t *testing.T, sigs []report.Signal, rule string) report.Signal {
 }
 
 func boolPtr(b bool) *bool { return &b }
+
+// TestAccumulateLeavesTelemetryUntouched: the processor passes data on
+// unchanged, so analysis must not write to it.
+func TestAccumulateLeavesTelemetryUntouched(t *testing.T) {
+	pd := loadProfiles(t, filepath.Join(fixturesDir, "ebpf-jvm-kafka", "profiles.pb"))
+	before, err := (&pprofile.ProtoMarshaler{}).MarshalProfiles(copyProfiles(pd))
+	require.NoError(t, err)
+	a := newTestAnalyzer(t, Options{})
+	require.NoError(t, a.Accumulate(pd, NewWindow()))
+	after, err := (&pprofile.ProtoMarshaler{}).MarshalProfiles(copyProfiles(pd))
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+}
+
+func copyProfiles(pd pprofile.Profiles) pprofile.Profiles {
+	c := pprofile.NewProfiles()
+	pd.CopyTo(c)
+	return c
+}
+
+// TestConcurrentAccumulate: one Analyzer (shared class cache, pooled memo
+// tables) serves several pipelines at once; each gets the sequential answer.
+func TestConcurrentAccumulate(t *testing.T) {
+	inputs := []string{"kafka-a/cpu.pb.gz", "tls-a/cpu.pb.gz", "jvm-regex-a-otlp/profiles.pb", "ebpf-jvm-kafka/profiles.pb", "python-regex-a/cpu.pb.gz"}
+	var pds []pprofile.Profiles
+	for _, in := range inputs {
+		pds = append(pds, loadProfiles(t, filepath.Join(fixturesDir, in)))
+	}
+	a := newTestAnalyzer(t, Options{DefaultService: "svc", MaxFunctions: 500}) // small cache: resets under load too
+	want := make([]map[string]float64, len(pds))
+	for i, pd := range pds {
+		want[i] = ruleCPU(t, a, pd)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for g := 0; g < 4; g++ {
+		wg.Go(func() {
+			for round := 0; round < 5; round++ {
+				for i, pd := range pds {
+					got := ruleCPU(t, a, pd)
+					if !assert.ObjectsAreEqual(want[i], got) {
+						errs <- fmt.Sprintf("%s: %v, want %v", inputs[i], got, want[i])
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+func ruleCPU(t *testing.T, a *Analyzer, pd pprofile.Profiles) map[string]float64 {
+	w := NewWindow()
+	if err := a.Accumulate(pd, w); err != nil {
+		t.Error(err)
+	}
+	out := map[string]float64{}
+	for name, ss := range w.Services {
+		out[name] = ss.CPUValue
+		for id, rs := range ss.Rules {
+			out[name+"/"+id] = rs.CPUValue
+		}
+		for _, sig := range a.Evaluate(ss) {
+			out[name+"/"+sig.Rule+"/evidence"] = float64(len(sig.Finding.Evidence))
+		}
+	}
+	return out
+}

@@ -177,6 +177,16 @@ func tagEvidence(rule catalog.Rule, rs *RuleStats, total float64) []report.Evide
 			})
 		}
 	}
+	if tagged > 0 && len(out) > 1 {
+		// The kinds' split among tagged samples: steps both kinds share
+		// (key exchange) cannot be told apart per sample.
+		parts := make([]string, 0, len(out))
+		for _, e := range out {
+			parts = append(parts, fmt.Sprintf("%s %.0f%%", strings.TrimPrefix(e.Series, "tag:"), 100**e.Value*rs.CPUValue/tagged))
+		}
+		out = append(out, report.Evidence{Kind: "metadata", Series: "tag:split",
+			Description: "split of the tagged CPU: " + strings.Join(parts, ", ")})
+	}
 	if rest := rs.CPUValue - tagged; rest > 0 {
 		out = append(out, report.Evidence{
 			Kind:        "metadata",
