@@ -53,7 +53,12 @@ exporters:
     retry_on_failure: {enabled: false}
 service:
   telemetry:
-    metrics: {level: none}
+    metrics:
+      level: normal
+      readers:
+        - pull:
+            exporter:
+              prometheus: {host: 127.0.0.1, port: %[5]d}
   pipelines:
     profiles:
       receivers: [pyroscope]
@@ -66,9 +71,9 @@ service:
 `
 
 func TestPyroscopeReceiverEndToEnd(t *testing.T) {
-	pyroPort, otlpPort, promPort := FreePort(t), FreePort(t), FreePort(t)
+	pyroPort, otlpPort, promPort, telPort := FreePort(t), FreePort(t), FreePort(t), FreePort(t)
 	sink := newOTLPSink(t)
-	StartCollector(t, fmt.Sprintf(pyroscopeConfig, pyroPort, otlpPort, promPort, sink.URL()))
+	StartCollector(t, fmt.Sprintf(pyroscopeConfig, pyroPort, otlpPort, promPort, sink.URL(), telPort))
 	pyroURL := fmt.Sprintf("http://127.0.0.1:%d", pyroPort)
 
 	// Alloy's pyroscope.write: the connect client, labels with __name__ and
@@ -178,6 +183,32 @@ func TestPyroscopeReceiverEndToEnd(t *testing.T) {
 			return len(seen) == 3, fmt.Sprintf("sdk-app profile names at the sink: %v", seen)
 		})
 		stopSDK()
+	})
+
+	t.Run("self-telemetry counts requests and rejects", func(t *testing.T) {
+		// One bad push: a raw profile that is not pprof.
+		_, err := pusher.Push(context.Background(), connect.NewRequest(&pushv1.PushRequest{Series: []*pushv1.RawProfileSeries{{
+			Labels:  []*typesv1.LabelPair{{Name: "service_name", Value: svc}},
+			Samples: []*pushv1.RawSample{{RawProfile: []byte("not a profile")}},
+		}}}))
+		require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err), "error: %v", err)
+
+		telURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", telPort)
+		Eventually(t, 30*time.Second, func() (bool, string) {
+			var accepted, rejected, sdkIngests float64
+			for _, s := range ScrapeProm(t, telURL) {
+				switch {
+				case s.Name == "otelcol_receiver_pyroscope_profiles" && s.Labels["endpoint"] == "push":
+					accepted = s.Value
+				case s.Name == "otelcol_receiver_pyroscope_profiles" && s.Labels["endpoint"] == "ingest":
+					sdkIngests = s.Value
+				case s.Name == "otelcol_receiver_pyroscope_rejects" && s.Labels["endpoint"] == "push" && s.Labels["reason"] == "bad_profile":
+					rejected = s.Value
+				}
+			}
+			return accepted == 3 && rejected == 1 && sdkIngests > 0, fmt.Sprintf(
+				"push profiles %v (want 3), push bad_profile rejects %v (want 1), ingest profiles %v (want > 0)", accepted, rejected, sdkIngests)
+		})
 	})
 }
 
