@@ -143,6 +143,7 @@ func (s *session) analyze(paths []string) (*result, error) {
 	var out []report.Finding
 	for _, name := range sortedServices(res.window) {
 		st := res.window.Services[name]
+		store.NoteProfiledInput(name) // its profiles, not metrics alone, judge its profile rules
 		byRule := map[string]report.Signal{}
 		for _, sig := range an.Evaluate(st) {
 			byRule[sig.Rule] = sig

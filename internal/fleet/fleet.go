@@ -5,6 +5,7 @@
 package fleet
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -112,6 +113,12 @@ func (s *Store) NoteProfiled(service string, at time.Time) {
 		return
 	}
 	s.profiled[service] = max(s.profiled[service], t)
+}
+
+// NoteProfiledInput records that a service's profiles are part of the input
+// being replayed (CLI): its profile rules come from them for the whole input.
+func (s *Store) NoteProfiledInput(service string) {
+	s.NoteProfiled(service, time.Unix(0, math.MaxInt64))
 }
 
 // maxLead is how far one service's newest point may run ahead of every other

@@ -239,3 +239,17 @@ func TestProfiledServicesStandAside(t *testing.T) {
 		})
 	}
 }
+
+func TestProfiledInputReplay(t *testing.T) {
+	d := 30 * time.Minute
+	st := NewStore(Config{}, nil)
+	st.Add(batch(resource{proc("orders"), []metric{
+		histogram("http.server.request.duration", "s", d, 50),
+		histogram("db.client.connection.create_time", "s", d, 48),
+	}}))
+	_, raised := find(st.Replay(), RuleDBChurn, "orders")
+	require.True(t, raised, "metrics alone raise it")
+	st.NoteProfiledInput("orders")
+	_, raised = find(st.Replay(), RuleDBChurn, "orders")
+	assert.False(t, raised, "the input's profiles judge it")
+}
