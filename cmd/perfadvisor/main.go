@@ -32,7 +32,9 @@ const usage = `usage:
 FILE is pprof (gzipped or not), OTLP profiles (protobuf or JSON) or OTLP
 metrics (JSON object, JSON lines, protobuf); the format is detected from the
 content unless --input-format pprof|otlp-profiles|otlp-metrics forces it.
-See docs/cli.md.
+--max-file-bytes N and --max-decompressed-bytes N cap each file (defaults
+256 MiB on disk, 512 MiB after gunzip). Exit 0 with or without findings,
+1 for unreadable input, 2 for bad usage. See docs/cli.md.
 `
 
 func main() {

@@ -13,7 +13,7 @@ import (
 // report carries all the evidence the engine kept.
 const (
 	maxTextStacks = 3
-	maxTextFrames = 8
+	maxTextFrames = 12
 )
 
 func writeText(w io.Writer, rep report.Report, res *result) {
@@ -54,7 +54,11 @@ func writeText(w io.Writer, rep report.Report, res *result) {
 				stacks++
 				fmt.Fprintf(w, "   %6s  %s\n", pctPtr(e.Share), framesText(e.Frames))
 			case "series":
-				fmt.Fprintf(w, "   series  %s = %s  %s\n", e.Series, num(e.Value), e.Description)
+				line := "   series  " + e.Series
+				if e.Value != nil {
+					line += " = " + num(e.Value)
+				}
+				fmt.Fprintln(w, strings.TrimRight(line+"  "+e.Description, " "))
 			default:
 				fmt.Fprintf(w, "   note    %s\n", e.Description)
 			}
