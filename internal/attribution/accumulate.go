@@ -41,6 +41,7 @@ func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
 	m := getMessage(a, pd.Dictionary())
 	defer putMessage(m)
 	var errs []error
+	dropped := 0
 	for _, rp := range pd.ResourceProfiles().All() {
 		name, ok := svcname.Resolve(rp.Resource().Attributes(), a.opts.ServiceAttributes)
 		if !ok {
@@ -74,13 +75,22 @@ func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
 				}
 				if err != nil {
 					w.DroppedProfiles++
-					errs = append(errs, fmt.Errorf("service %q profile %d: %w", name, pi, err))
+					// A flood of bad profiles must not become a flood of text.
+					if len(errs) < maxErrors {
+						errs = append(errs, fmt.Errorf("service %q profile %d: %w", name, pi, err))
+					}
+					dropped++
 				}
 			}
 		}
 	}
+	if dropped > len(errs) {
+		errs = append(errs, fmt.Errorf("and %d more invalid profiles", dropped-len(errs)))
+	}
 	return errors.Join(errs...)
 }
+
+const maxErrors = 8
 
 func (w *Window) service(name string, max int) *ServiceStats {
 	if ss, ok := w.Services[name]; ok {
@@ -156,6 +166,9 @@ type evRef struct {
 	hash uint64
 }
 
+// maxPooledFrames bounds the memo a pooled message keeps between calls.
+const maxPooledFrames = 1 << 20
+
 // messages are pooled: their memo tables are the engine's only per-message
 // allocation, and a collector sees messages of similar size over and over.
 var messagePool = sync.Pool{New: func() any { return &message{} }}
@@ -181,6 +194,9 @@ func getMessage(a *Analyzer, d pprofile.ProfilesDictionary) *message {
 }
 
 func putMessage(m *message) {
+	if cap(m.slab) > maxPooledFrames {
+		return // an outsized message: let its tables go rather than pin them
+	}
 	// Drop references into the caller's pdata before pooling.
 	*m = message{fnMemo: m.fnMemo, locs: m.locs, slab: m.slab[:0], stacks: m.stacks, evRefs: m.evRefs[:0],
 		stackCPU: m.stackCPU, touched: m.touched[:0], frameTypes: m.frameTypes, aggIdx: m.aggIdx, aggs: m.aggs[:0]}

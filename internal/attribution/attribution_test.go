@@ -403,6 +403,19 @@ func TestInvalidProfilesAreDroppedAndCounted(t *testing.T) {
 	w2 := NewWindow()
 	require.Error(t, a.Accumulate(b2.pd, w2))
 	assert.Equal(t, int64(1), w2.DroppedProfiles)
+
+	// A flood of invalid profiles is counted in full but reported briefly.
+	b3 := newBuilder()
+	for i := 0; i < 20; i++ {
+		b3.add(cpuNanos("svc", s(1, "main.a")))
+	}
+	for _, rp := range b3.pd.ResourceProfiles().All() {
+		rp.ScopeProfiles().At(0).Profiles().At(0).Samples().At(0).SetStackIndex(-1)
+	}
+	w3 := NewWindow()
+	err = a.Accumulate(b3.pd, w3)
+	assert.Equal(t, int64(20), w3.DroppedProfiles)
+	assert.ErrorContains(t, err, "and 12 more invalid profiles")
 }
 
 func TestBoundedServicesAndStacks(t *testing.T) {
