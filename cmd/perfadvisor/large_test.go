@@ -1,3 +1,8 @@
+//go:build !race
+
+// The race detector makes a 1M-sample analysis take minutes; the same code
+// paths run under -race on the fixtures in the other tests.
+
 package main
 
 import (
