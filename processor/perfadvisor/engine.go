@@ -99,9 +99,6 @@ func newEngine(set processor.Settings, cfg *Config, now func() time.Time) (*engi
 	}, nil
 }
 
-// close releases what the engine holds once its last instance shut down.
-func (e *engine) close() {}
-
 // processProfiles attributes pd to its event-time windows and returns it untouched.
 func (e *engine) processProfiles(_ context.Context, pd pprofile.Profiles) (pprofile.Profiles, error) {
 	began := time.Now()

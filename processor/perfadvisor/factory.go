@@ -97,7 +97,6 @@ func (f *factory) release(id component.ID) {
 	}
 	if e.refs--; e.refs <= 0 {
 		delete(f.engines, id)
-		e.close()
 	}
 }
 
