@@ -56,9 +56,11 @@ type rawProfile struct {
 	timeNanos, durationNanos, period            int64
 	periodType                                  [2]uint64
 	hasPeriodType                               bool
+	size                                        int // input bytes
 }
 
 func (rp *rawProfile) scan(raw []byte) error {
+	rp.size = len(raw)
 	r := wireReader{b: raw}
 	for !r.done() {
 		num, wt, v, payload, err := r.field()
@@ -471,7 +473,9 @@ func (d *decoder) emit(dst pprofile.Profiles, resource map[string]string) error 
 	// Decode every sample before touching dst, so a bad one adds nothing.
 	stackOf := make([]int32, len(rp.samples))
 	attrsOf := make([][]int32, len(rp.samples))
-	values := make([]int64, 0, len(rp.samples)*nTypes)
+	// Every value takes at least a byte of input, so this capacity is bounded
+	// by the input even when many sample types meet many empty samples.
+	values := make([]int64, 0, min(len(rp.samples)*nTypes, rp.size))
 	counts := make([]int, nTypes)
 	var ids []uint64
 	var locs []int32

@@ -138,6 +138,7 @@ func TestFromPprofBytesBadInput(t *testing.T) {
 		// field 4 (location 51) with a line naming function 77.
 		{"unknown function id", withSample([]byte{0x22, 0x06, 0x08, 51, 0x22, 0x02, 0x08, 77}), "unknown function id 77"},
 		{"gzip bomb", gz(t, make([]byte, 2<<20)), "exceeds the limit"},
+		{"many sample types times many empty samples", manyTypesManySamples(200_000), "0 values for 200000 sample types"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,4 +163,18 @@ func TestBuilderAppendBytesSharesDictionary(t *testing.T) {
 	first, _ := otlpTotals(t, pd, 0)
 	second, _ := otlpTotals(t, pd, 1)
 	assert.Equal(t, first, second)
+}
+
+// manyTypesManySamples is a small input whose sample-type count times
+// sample count is huge: allocation must follow the input size, not that
+// product.
+func manyTypesManySamples(n int) []byte {
+	b := []byte{0x32, 0x00} // string_table[0] = ""
+	for range n {
+		b = append(b, 0x0a, 0x00) // an empty sample_type
+	}
+	for range n {
+		b = append(b, 0x12, 0x00) // an empty sample
+	}
+	return b
 }
