@@ -126,7 +126,7 @@ type message struct {
 	// CPU of charged stacks in the profile being read, for evidence.
 	stackCPU []float64
 	touched  []int32
-	aggIdx   map[uint64]int32
+	aggTab   hashTable
 	aggs     []agg
 	hash     [64]uint64
 	left     [64]int8
@@ -199,7 +199,7 @@ func putMessage(m *message) {
 	}
 	// Drop references into the caller's pdata before pooling.
 	*m = message{fnMemo: m.fnMemo, locs: m.locs, slab: m.slab[:0], stacks: m.stacks, evRefs: m.evRefs[:0],
-		stackCPU: m.stackCPU, touched: m.touched[:0], frameTypes: m.frameTypes, aggIdx: m.aggIdx, aggs: m.aggs[:0]}
+		stackCPU: m.stackCPU, touched: m.touched[:0], frameTypes: m.frameTypes, aggTab: m.aggTab, aggs: m.aggs[:0]}
 	messagePool.Put(m)
 }
 

@@ -36,23 +36,22 @@ func (m *message) flushEvidence(ss *ServiceStats) {
 	if len(m.touched) == 0 {
 		return
 	}
-	if m.aggIdx == nil {
-		m.aggIdx = map[uint64]int32{}
-	}
 	m.aggs = m.aggs[:0]
-	defer clear(m.aggIdx)
+	refs := 0
+	for _, si := range m.touched {
+		refs += int(m.stacks[si].evN)
+	}
+	m.aggTab.reset(refs) // at most half full: probing always ends
 	for _, si := range m.touched {
 		sm := &m.stacks[si]
 		w := m.stackCPU[si]
 		for _, ref := range m.evRefs[sm.evOff : sm.evOff+int32(sm.evN)] {
-			k := mix(ref.hash, uint64(ref.rule))
-			i, ok := m.aggIdx[k]
-			if !ok {
-				i = int32(len(m.aggs))
-				m.aggIdx[k] = i
+			slot := m.aggTab.find(mix(ref.hash, uint64(ref.rule)))
+			if *slot < 0 {
+				*slot = int32(len(m.aggs))
 				m.aggs = append(m.aggs, agg{rule: ref.rule, rep: si})
 			}
-			g := &m.aggs[i]
+			g := &m.aggs[*slot]
 			g.cpu += w
 			if w > g.repCPU || w == g.repCPU && si < g.rep {
 				g.rep, g.repCPU = si, w
@@ -79,6 +78,44 @@ func (m *message) flushEvidence(ss *ServiceStats) {
 			j++
 		}
 		i = j
+	}
+}
+
+// hashTable maps window hashes to aggregate indices: open addressing with
+// linear probing, reused between profiles (a Go map costs more per stack).
+type hashTable struct {
+	keys []uint64
+	vals []int32
+	mask uint64
+}
+
+func (t *hashTable) reset(n int) {
+	size := 16
+	for size < 2*n {
+		size <<= 1
+	}
+	if cap(t.keys) < size {
+		t.keys, t.vals = make([]uint64, size), make([]int32, size)
+	}
+	t.keys, t.vals = t.keys[:size], t.vals[:size]
+	clear(t.keys)
+	t.mask = uint64(size - 1)
+}
+
+// find returns the value slot of k, -1 when k is new (0 is the empty key).
+func (t *hashTable) find(k uint64) *int32 {
+	if k == 0 {
+		k = 1
+	}
+	for i := k & t.mask; ; i = (i + 1) & t.mask {
+		switch t.keys[i] {
+		case k:
+			return &t.vals[i]
+		case 0:
+			t.keys[i] = k
+			t.vals[i] = -1
+			return &t.vals[i]
+		}
 	}
 }
 
