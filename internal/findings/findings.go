@@ -4,6 +4,7 @@
 package findings
 
 import (
+	"math"
 	"sort"
 	"time"
 
@@ -116,6 +117,7 @@ type Tracker struct {
 	cfg     Config
 	alerts  map[Key]*Alert
 	dropped int64
+	invalid int64
 }
 
 // New returns an empty Tracker.
@@ -131,6 +133,9 @@ func New(cfg Config) *Tracker {
 
 // Dropped counts new keys refused because MaxKeys was reached.
 func (t *Tracker) Dropped() int64 { return t.dropped }
+
+// Invalid counts signals skipped for a NaN or infinite level.
+func (t *Tracker) Invalid() int64 { return t.invalid }
 
 // Len is the number of tracked keys.
 func (t *Tracker) Len() int { return len(t.alerts) }
@@ -167,6 +172,10 @@ func (t *Tracker) Update(at time.Time, scope Scope, signals []report.Signal) []C
 		s := &signals[i]
 		k := Key{Service: s.Service, Rule: s.Rule}
 		seen[k] = true
+		if math.IsNaN(s.Level) || math.IsInf(s.Level, 0) {
+			t.invalid++ // a non-finite level cannot be compared: skip it, and do not read it as absence
+			continue
+		}
 		a, ok := t.alerts[k]
 		if !ok {
 			if !s.Active {

@@ -1,6 +1,7 @@
 package findings
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -223,4 +224,27 @@ func TestFindingFollowsNewestSignal(t *testing.T) {
 	assert.InDelta(t, 0.4, *f[0].Finding.CPURatio, 1e-9)
 	assert.InDelta(t, 0.4, f[0].Level, 1e-9)
 	assert.Equal(t, t0, f[0].FiredAt)
+}
+
+func TestNonFiniteLevelIsSkipped(t *testing.T) {
+	tests := []struct {
+		name  string
+		level float64
+	}{
+		{"NaN", math.NaN()},
+		{"+Inf", math.Inf(1)},
+		{"-Inf", math.Inf(-1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := New(Config{})
+			tr.Update(t0, Scope{Source: "profiles"}, []report.Signal{sig(0.5)})
+			bad := sig(0.5)
+			bad.Level = tt.level
+			assert.Empty(t, tr.Update(t0.Add(time.Minute), Scope{Source: "profiles", Services: map[string]bool{"svc": true}}, []report.Signal{bad}))
+			a, _ := tr.Get(Key{Service: "svc", Rule: "regex_compile_hot_path"})
+			assert.Equal(t, StateFiring, a.State)
+			assert.EqualValues(t, 1, tr.Invalid())
+		})
+	}
 }

@@ -277,9 +277,10 @@ func (e *engine) closeLocked(ws ...*windows.Window) {
 
 // applyLocked runs the lifecycle and queues its changes. Caller holds e.mu.
 func (e *engine) applyLocked(at time.Time, scope findings.Scope, signals []report.Signal) {
-	before := e.tracker.Dropped()
+	dropped, invalid := e.tracker.Dropped(), e.tracker.Invalid()
 	changes := e.tracker.Update(at, scope, signals)
-	e.tel.drop(reasonMaxFindings, e.tracker.Dropped()-before)
+	e.tel.drop(reasonMaxFindings, e.tracker.Dropped()-dropped)
+	e.tel.drop(reasonInvalidSignal, e.tracker.Invalid()-invalid)
 	for _, c := range changes {
 		if c.Kind == findings.Raised {
 			e.tel.raised.Add(context.Background(), 1)

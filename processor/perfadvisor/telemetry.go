@@ -18,6 +18,7 @@ const (
 	reasonMaxServices    = "max_services"
 	reasonMaxOpenWindows = "max_open_windows"
 	reasonMaxFindings    = "max_findings"
+	reasonInvalidSignal  = "invalid_signal"
 	reasonLogQueueFull   = "log_queue_full"
 	reasonEmitFailed     = "emit_failed"
 )
