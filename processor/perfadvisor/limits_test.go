@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/perfadvisor/perfadvisor/internal/report"
@@ -157,4 +159,22 @@ func TestEvidenceStringIsBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDropNonFinite(t *testing.T) {
+	md := pmetric.NewMetrics()
+	ms := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics()
+	g := gauge(ms, metricFindingCPURatio, "1", "")
+	for _, v := range []float64{0.3, math.NaN(), math.Inf(1)} {
+		g.DataPoints().AppendEmpty().SetDoubleValue(v)
+	}
+	only := gauge(ms, metricServiceCPUUsage, "{cpu}", "")
+	only.DataPoints().AppendEmpty().SetDoubleValue(math.Inf(-1))
+	gauge(ms, metricFindingActive, "{finding}", "").DataPoints().AppendEmpty().SetIntValue(1)
+
+	assert.Equal(t, 3, dropNonFinite(md))
+	require.Equal(t, 2, ms.Len(), "a metric left without points is removed")
+	assert.Equal(t, 1, ms.At(0).Gauge().DataPoints().Len())
+	assert.Equal(t, 0.3, ms.At(0).Gauge().DataPoints().At(0).DoubleValue())
+	assert.Equal(t, metricFindingActive, ms.At(1).Name())
 }

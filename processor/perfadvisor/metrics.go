@@ -2,6 +2,7 @@ package perfadvisor
 
 import (
 	"context"
+	"math"
 	"sort"
 	"time"
 
@@ -61,6 +62,7 @@ func (m *metricsEmitter) emit(ctx context.Context) {
 	wall := m.e.now()
 	m.e.tick(wall)
 	md := m.e.advisoryMetrics(wall)
+	m.e.tel.drop(reasonInvalidSignal, int64(dropNonFinite(md)))
 	if md.ResourceMetrics().Len() == 0 {
 		return
 	}
@@ -219,4 +221,37 @@ func severityOf(f report.Finding) report.Severity {
 		return report.SeverityWarning
 	}
 	return f.Severity
+}
+
+// dropNonFinite removes NaN and infinite points (a bug upstream must not
+// reach an alert rule as NaN) and returns how many it removed.
+func dropNonFinite(md pmetric.Metrics) int {
+	n := 0
+	bad := func(dp pmetric.NumberDataPoint) bool {
+		if dp.ValueType() != pmetric.NumberDataPointValueTypeDouble {
+			return false
+		}
+		v := dp.DoubleValue()
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			n++
+			return true
+		}
+		return false
+	}
+	for _, rm := range md.ResourceMetrics().All() {
+		for _, sm := range rm.ScopeMetrics().All() {
+			sm.Metrics().RemoveIf(func(m pmetric.Metric) bool {
+				switch m.Type() {
+				case pmetric.MetricTypeGauge:
+					m.Gauge().DataPoints().RemoveIf(bad)
+					return m.Gauge().DataPoints().Len() == 0
+				case pmetric.MetricTypeSum:
+					m.Sum().DataPoints().RemoveIf(bad)
+					return m.Sum().DataPoints().Len() == 0
+				}
+				return false
+			})
+		}
+	}
+	return n
 }
