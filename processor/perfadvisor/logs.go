@@ -3,6 +3,7 @@ package perfadvisor
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -154,13 +155,15 @@ func writeEvent(lr plog.LogRecord, c findings.Change, observed pcommon.Timestamp
 		}
 		expected = 0
 	}
-	if ratio != nil {
+	if ratio != nil && finite(*ratio) {
 		a.PutDouble(attrCPURatio, *ratio)
 	}
-	if value != nil {
+	if value != nil && finite(*value) {
 		a.PutDouble(attrValue, *value)
 	}
-	a.PutDouble(attrExpected, expected)
+	if finite(expected) {
+		a.PutDouble(attrExpected, expected)
+	}
 	a.PutStr(attrRecommendation, f.Recommendation)
 	a.PutStr(attrEvidence, evidenceString(f.Evidence, maxEvidence))
 	lr.Body().SetStr(sentence(c))
@@ -231,3 +234,5 @@ func truncate(s string, max int) string {
 	}
 	return s[:cut] + ell
 }
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
