@@ -53,8 +53,7 @@ type engine struct {
 	// wall time of the newest profile and metric batch, for idle streams
 	lastProfileWall, lastMetricsWall time.Time
 	idle                             struct{ profiles, metrics bool } // idle stream already judged
-	dropped                          struct{ findings, fleet int64 }
-	queues                           map[*eventQueue]struct{} // one per started logs instance
+	queues                           map[*eventQueue]struct{}         // one per started logs instance
 }
 
 func newEngine(set processor.Settings, cfg *Config, now func() time.Time) (*engine, error) {
