@@ -2,7 +2,6 @@ package pyroscope
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"mime/multipart"
@@ -23,17 +22,6 @@ import (
 
 	"github.com/perfadvisor/perfadvisor/receiver/pyroscope/internal/metadata"
 )
-
-// gz compresses b.
-func gz(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	_, err := zw.Write(b)
-	require.NoError(t, err)
-	require.NoError(t, zw.Close())
-	return buf.Bytes()
-}
 
 // sdkMultipart builds the body pyroscope-go v1.5 posts to /ingest.
 func sdkMultipart(t testing.TB, profile []byte) ([]byte, string) {
@@ -67,7 +55,7 @@ func TestBadInput(t *testing.T) {
 	})
 
 	cpu := fixture(t, "regex-a/cpu.pb.gz")
-	bomb := gz(t, make([]byte, 64<<20)) // 64 MiB of zeros, about 64 KiB on the wire
+	bomb := zeroBomb(t, 64<<20) // 64 MiB of zeros, about 64 KiB on the wire
 	truncated := cpu[:len(cpu)/2]
 	garbage := []byte("\x0a\xff\xff\xff\xff\x0fnot a profile at all")
 	mp, mpType := sdkMultipart(t, cpu)
