@@ -120,6 +120,15 @@ func TestAttributionByRuleAndDialect(t *testing.T) {
 			want: map[string]float64{rKafka: 0.50, rAlloc: 0.20},
 		},
 		{
+			name: "go franz-go: a handler in a non-main module or a go.* module is the application",
+			prof: cpuNanos("svc",
+				s(10, "github.com/twmb/franz-go/pkg/kgo.(*source).fetch", "encoding/binary.BigEndian.Uint32"),
+				s(30, "main.run", "github.com/twmb/franz-go/pkg/kgo.Fetches.EachPartition", "github.com/acme/inventory/projector.(*P).Apply", "go.uber.org/zap.(*Logger).Info"),
+				s(30, "main.run", "github.com/twmb/franz-go/pkg/kgo.Fetches.EachRecord", "go.opentelemetry.io/otel/sdk/trace.(*tracer).Start"),
+				s(30, "main.other")),
+			want: map[string]float64{rKafka: 0.10},
+		},
+		{
 			name: "go sarama: consumer counts, producer and ConsumeClaim handler do not",
 			prof: cpuNanos("svc",
 				s(20, "github.com/IBM/sarama.withRecover", "github.com/IBM/sarama.(*brokerConsumer).subscriptionConsumer", "github.com/IBM/sarama.(*Broker).Fetch"),
