@@ -151,3 +151,5 @@ func proc(service string, extra ...string) attrs {
 func cpuTime(samples []sample, mode string) metric {
 	return metric{name: "process.cpu.time", unit: "s", dpAttrs: attrs{"cpu.mode": mode}, samples: samples}
 }
+
+func pcommonTime(offset int64) pcommon.Timestamp { return ts(time.Duration(offset)) }

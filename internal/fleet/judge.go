@@ -227,9 +227,13 @@ func (s *Store) judgeSpikes(cpu map[string]series, from int64) []verdict {
 				continue
 			}
 			h := sr.v[max(0, i-hist):i]
-			med := smallMedian(buf, h)
 			judged++
 			total += sr.v[i]
+			// the median is at least the minimum: most intervals need no sort
+			if lo := minOf(h); lo > 0 && sr.v[i] < p.threshold*lo {
+				continue
+			}
+			med := smallMedian(buf, h)
 			if !(med > 0) {
 				continue
 			}

@@ -101,3 +101,11 @@ func smallMedian(buf []float64, xs []float64) float64 {
 	}
 	return quantileSorted(s, 0.5)
 }
+
+func minOf(xs []float64) float64 {
+	m := math.Inf(1)
+	for _, x := range xs {
+		m = math.Min(m, x)
+	}
+	return m
+}
