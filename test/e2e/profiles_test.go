@@ -659,3 +659,52 @@ func TestExampleConfigWithDemoFeeder(t *testing.T) {
 		return strings.Contains(feederOut.String(), "findings raised: "), "the feeder has not printed the raised findings"
 	})
 }
+
+// TestFindingResolves: a service fixes its hot regex compile (regex-a's
+// profiles, then regex-neg's under the same name). The finding resolves, a
+// resolved event is written, and its gauges leave the Prometheus endpoint.
+func TestFindingResolves(t *testing.T) {
+	grpcPort, httpPort, promPort := FreePort(t), FreePort(t), FreePort(t)
+	sink := newOTLPSink(t)
+	cfg := fmt.Sprintf(profilesConfig, grpcPort, httpPort, promPort, sink.URL())
+	cfg = strings.Replace(cfg, "keep_firing_for: 10m", "keep_firing_for: 0s", 1)
+	// The exporter keeps a series it no longer receives for metric_expiration
+	// (default 5m); config.example.yaml shortens it the same way.
+	cfg = strings.Replace(cfg, "  prometheus:\n    endpoint: 127.0.0.1:", "  prometheus:\n    metric_expiration: 15s\n    endpoint: 127.0.0.1:", 1)
+	require.Contains(t, cfg, "metric_expiration: 15s")
+	StartCollector(t, cfg)
+	httpURL := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+	promURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", promPort)
+	const svc, rule = "checkout-fixed", "regex_compile_hot_path"
+
+	base := time.Now().Add(-20 * time.Minute).Truncate(time.Minute)
+	send := func(fixture string, window int) {
+		pd := fixtureProfiles(t, fixture)
+		for _, rp := range pd.ResourceProfiles().All() {
+			rp.Resource().Attributes().PutStr("service.name", svc)
+		}
+		setProfileStart(pd, base.Add(time.Duration(window)*time.Minute+5*time.Second))
+		postProfiles(t, httpURL, pd, "application/x-protobuf")
+	}
+	send("regex-a", 0)
+	send("regex-a", 1)
+	Eventually(t, 60*time.Second, func() (bool, string) {
+		_, ok := findSample(ScrapeProm(t, promURL), "perfadvisor_finding_active", svc, rule)
+		return ok, "the finding was not raised"
+	})
+
+	for w := 2; w <= 4; w++ {
+		send("regex-neg", w)
+	}
+	Eventually(t, 60*time.Second, func() (bool, string) {
+		_, ok := sink.findEvent(svc, rule, "perfadvisor.finding.resolved")
+		return ok, "no perfadvisor.finding.resolved event"
+	})
+	ev, _ := sink.findEvent(svc, rule, "perfadvisor.finding.resolved")
+	assert.Equal(t, "perfadvisor.finding.resolved", attrStr(ev.Attributes(), "event.name"))
+	assert.NotEmpty(t, ev.Body().AsString())
+	Eventually(t, 60*time.Second, func() (bool, string) {
+		s, ok := findSample(ScrapeProm(t, promURL), "perfadvisor_finding_active", svc, rule)
+		return !ok, fmt.Sprintf("perfadvisor_finding_active still exported after resolve: %v", s)
+	})
+}
