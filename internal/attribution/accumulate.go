@@ -42,23 +42,24 @@ func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
 	defer putMessage(m)
 	var errs []error
 	dropped := 0
+	// A Go pprof CPU profile arrives as two profiles (samples/count and
+	// cpu/nanoseconds) over the same samples: per service, count them once.
+	withNanos := map[string]bool{}
 	for _, rp := range pd.ResourceProfiles().All() {
-		name, ok := svcname.Resolve(rp.Resource().Attributes(), a.opts.ServiceAttributes)
-		if !ok {
-			name = a.opts.DefaultService
-		}
+		name := a.serviceOf(rp)
 		for _, sp := range rp.ScopeProfiles().All() {
-			// A Go pprof CPU profile arrives as two profiles (samples/count and
-			// cpu/nanoseconds) over the same samples: count them once.
-			hasNanos := false
 			for _, p := range sp.Profiles().All() {
 				if m.kindOf(p, false) == kindCPUNanos {
-					hasNanos = true
-					break
+					withNanos[name] = true
 				}
 			}
+		}
+	}
+	for _, rp := range pd.ResourceProfiles().All() {
+		name := a.serviceOf(rp)
+		for _, sp := range rp.ScopeProfiles().All() {
 			for pi, p := range sp.Profiles().All() {
-				k := m.kindOf(p, hasNanos)
+				k := m.kindOf(p, withNanos[name])
 				if k == kindSkip {
 					continue
 				}
@@ -91,6 +92,13 @@ func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
 }
 
 const maxErrors = 8
+
+func (a *Analyzer) serviceOf(rp pprofile.ResourceProfiles) string {
+	if name, ok := svcname.Resolve(rp.Resource().Attributes(), a.opts.ServiceAttributes); ok {
+		return name
+	}
+	return a.opts.DefaultService
+}
 
 func (w *Window) service(name string, max int) *ServiceStats {
 	if ss, ok := w.Services[name]; ok {

@@ -299,6 +299,16 @@ func TestGoPprofPairIsCountedOnce(t *testing.T) {
 	assert.InDelta(t, 100e6, ss.CPUValue, 1e-6)
 	assert.InDelta(t, 0.3, ss.Rules[rRegex].CPUValue/ss.CPUValue, 1e-9)
 	assert.Equal(t, 100.0, ss.SamplingHz)
+
+	// The same pair split over two resources of one service (as a receiver
+	// may send it) is still counted once.
+	b2 := newBuilder()
+	count.service = "svc"
+	nanos.service = "svc"
+	b2.add(count, nanos)
+	w2 := NewWindow()
+	require.NoError(t, a.Accumulate(b2.pd, w2))
+	assert.InDelta(t, 100e6, w2.Services["svc"].CPUValue, 1e-6)
 }
 
 func TestNonCPUProfilesAreEvidenceOnly(t *testing.T) {
