@@ -322,9 +322,12 @@ func (s *Store) judgeGrowth(from, to int64) []verdict {
 		hours := xs[len(xs)-1]
 		lvl := mean(sr.v)
 		rel := slope * hours / math.Max(lvl, 1)
+		// goroutines that rise with the CPU rate follow load; a leak outgrows it
+		loadRel, withLoad := s.services[name].cpuGrowth(from, to)
+		leak := !withLoad || loadRel < loadFollowing*rel
 		v := verdict{rule: RuleGrowth, service: name, level: slope, threshold: p.threshold,
-			active: slope >= p.threshold && r2 >= minR2 && rel >= minGrowthRelative,
-			keep:   slope > 0 && r2 >= minR2-(minGrowthR2-minGrowthR2Keep) && rel >= minGrowthRelative/2}
+			active: leak && slope >= p.threshold && r2 >= minR2 && rel >= minGrowthRelative,
+			keep:   leak && slope > 0 && r2 >= minR2-(minGrowthR2-minGrowthR2Keep) && rel >= minGrowthRelative/2}
 		first, last := icpt, icpt+slope*hours
 		v.finding = report.Finding{
 			Rule: RuleGrowth, Service: name, Value: report.Float(round(slope, 1)), Severity: p.severity(slope),
@@ -336,6 +339,11 @@ func (s *Store) judgeGrowth(from, to int64) []verdict {
 					"goroutines parked in channel receives or selects without a done channel, a new http.Transport or sql.Open per request, "+
 					"or tickers never stopped."),
 			Evidence: seriesEvidence(sr, fmt.Sprintf("slope %.1f goroutines/hour, R² %.3f, mean level %.0f", slope, r2, lvl), slope),
+		}
+		if withLoad {
+			v.finding.Evidence = append(v.finding.Evidence, report.Evidence{Kind: "series", Series: "CPU rate (load)",
+				Description: fmt.Sprintf("CPU grew by %.0f%% of its mean over the same span, goroutines by %.0f%%", 100*loadRel, 100*rel),
+				Value:       report.Float(round(loadRel, 4))})
 		}
 		out = append(out, v)
 	}
@@ -373,4 +381,23 @@ func spanText(sr series) string {
 func round(v float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(v*p) / p
+}
+
+// cpuGrowth is the relative rise of the service's CPU rate over [from, to]
+// (fitted slope x span / mean); ok is false without enough CPU data.
+func (svc *service) cpuGrowth(from, to int64) (rel float64, ok bool) {
+	sr := svc.cpuSeries(from, to)
+	if len(sr.v) < minGrowthPoints {
+		return 0, false
+	}
+	xs := make([]float64, len(sr.t))
+	for i, t := range sr.t {
+		xs[i] = float64(t-sr.t[0]) / float64(time.Hour)
+	}
+	slope, _, _, fit := linearFit(xs, sr.v)
+	m := mean(sr.v)
+	if !fit || !(m > 0) {
+		return 0, false
+	}
+	return slope * xs[len(xs)-1] / m, true
 }

@@ -53,6 +53,7 @@ const (
 	minGrowthR2       = 0.8 // a steady rise, not load-following oscillation
 	minGrowthR2Keep   = 0.6
 	minGrowthRelative = 0.3 // grew by this share of its mean level over the span
+	loadFollowing     = 0.5 // CPU rising by half the goroutines' relative growth: load, not a leak
 )
 
 type ruleParams struct {

@@ -185,6 +185,23 @@ func TestGoroutineGrowth(t *testing.T) {
 			rs:   []resource{goroutines("drift", "1", d, linear(5000, 40))},
 		},
 		{
+			name: "rises with the CPU rate: load, not a leak",
+			rs: []resource{
+				goroutines("ramp", "1", d, linear(400, 300)),
+				{proc("ramp", "service.instance.id", "1"), []metric{cpuTime(counter(d, s15, func(t time.Duration) float64 {
+					return 0.4 + 0.3*t.Hours()
+				}), "user")}},
+			},
+		},
+		{
+			name: "a leak while the CPU stays flat",
+			rs: []resource{
+				goroutines("leaky", "1", d, linear(400, 300)),
+				{proc("leaky", "service.instance.id", "1"), []metric{cpuTime(counter(d, s15, constant(0.4)), "user")}},
+			},
+			want: []want{{RuleGrowth, "leaky", 300}},
+		},
+		{
 			name: "instances summed",
 			rs: []resource{
 				goroutines("leaky", "1", d, linear(100, 150)),
