@@ -123,9 +123,16 @@ func cleanFile(file string) string {
 // splitPythonName recognises `func (path/file.py)`, the old pyroscope
 // `path/file.py:12 - func` and `package.module:func`.
 func splitPythonName(name string) (fn, file string, ok bool) {
-	if strings.HasSuffix(name, ".py)") {
+	if strings.HasSuffix(name, ")") {
 		if i := strings.LastIndex(name, " ("); i > 0 {
-			return name[:i], cleanFile(name[i+2 : len(name)-1]), true
+			file := name[i+2 : len(name)-1]
+			// py-spy's own format appends the line: `f (path/x.py:42)`.
+			if j := strings.LastIndexByte(file, ':'); j > 0 && isDigits(file[j+1:]) {
+				file = file[:j]
+			}
+			if strings.HasSuffix(file, ".py") || strings.HasPrefix(file, "<frozen ") {
+				return name[:i], cleanFile(file), true
+			}
 		}
 	}
 	if i := strings.Index(name, ".py:"); i > 0 {
