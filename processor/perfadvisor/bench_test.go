@@ -3,6 +3,7 @@ package perfadvisor
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -75,6 +76,38 @@ func BenchmarkConsumeProfiles(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(pd.ProfileCount()), "ns/profile")
+		})
+	}
+}
+
+// BenchmarkProcessorOverDecode interleaves decode and ConsumeProfiles of the
+// same request in each iteration, so machine load hits both alike, and
+// reports the processor's time as a fraction of the decode time.
+func BenchmarkProcessorOverDecode(b *testing.B) {
+	inputs := benchInputs(b)
+	for _, name := range benchOrder {
+		raw := inputs[name]
+		b.Run(name, func(b *testing.B) {
+			f := NewFactory()
+			p, err := f.CreateProfiles(context.Background(), processortest.NewNopSettings(metadata.Type), f.CreateDefaultConfig(), consumertest.NewNop())
+			require.NoError(b, err)
+			require.NoError(b, p.Start(context.Background(), componenttest.NewNopHost()))
+			b.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+			var decode, consume time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				req := pprofileotlp.NewExportRequest()
+				if err := req.UnmarshalProto(raw); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if err := p.ConsumeProfiles(context.Background(), req.Profiles()); err != nil {
+					b.Fatal(err)
+				}
+				decode += t1.Sub(t0)
+				consume += time.Since(t1)
+			}
+			b.ReportMetric(float64(consume)/float64(decode), "processor/decode")
 		})
 	}
 }
