@@ -54,7 +54,8 @@ cat <<'BANNER'
 
 ================================================================================
  perfadvisor demo: the collector is up and the feeder is sending real profiles
- of 12 services and CPU metrics of a 12-service fleet, re-stamped to now.
+ of 12 services (11 over OTLP, 1 over the Pyroscope push API, as Grafana Alloy
+ does) and CPU metrics of a 12-service fleet, re-stamped to now.
  Within about a minute:
    advice as metrics:  curl -s http://127.0.0.1:8889/metrics | grep ^perfadvisor_
    advice as events:   "perfadvisor.finding.raised" log records below (debug exporter)
@@ -65,7 +66,7 @@ BANNER
 
 # The feeder's lines are prefixed so they stand out from the collector's.
 "$DEMO" -endpoint http://127.0.0.1:4318 -fixtures testdata/fixtures \
-  -advice http://127.0.0.1:8889/metrics > >(sed -u 's/^/[demo] /') 2>&1 &
+  -pyroscope http://127.0.0.1:4040 -advice http://127.0.0.1:8889/metrics > >(sed -u 's/^/[demo] /') 2>&1 &
 demo_pid=$!
 
 # Either process ending ends the demo (cleanup stops the other).

@@ -83,7 +83,7 @@ func TestFeed(t *testing.T) {
 			start := time.Now().Add(-time.Hour)
 			o := options{rounds: 3, interval: time.Millisecond, step: 30 * time.Second}
 			var out bytes.Buffer
-			require.NoError(t, feed(context.Background(), o, newReplay([]demoCase{c}, md, o.step, start), newSender(srv.URL), &out))
+			require.NoError(t, feed(context.Background(), o, newReplay([]demoCase{c}, md, o.step, start), newSender(srv.URL), nil, &out))
 
 			assert.Contains(t, out.String(), "round 3:")
 			assert.Contains(t, out.String(), tt.wantOutput)

@@ -37,6 +37,14 @@ type options struct {
 	backfill     time.Duration
 	rounds       int
 	advice       string
+	pyroscope    string
+	pyroCases    string
+}
+
+// pyroscopeFeed is the part of the demo sent over the Pyroscope push API.
+type pyroscopeFeed struct {
+	cases  []pyroscopeCase
+	pusher *pyroscopePusher
 }
 
 func main() {
@@ -58,6 +66,8 @@ func run(args []string, out io.Writer) error {
 	fs.DurationVar(&o.backfill, "backfill", 10*time.Minute, "how far in the past the event-time clock starts")
 	fs.IntVar(&o.rounds, "rounds", 0, "stop after this many rounds (0: until interrupted)")
 	fs.StringVar(&o.advice, "advice", "", "the collector's Prometheus endpoint; when set, raised findings are printed as they change")
+	fs.StringVar(&o.pyroscope, "pyroscope", "", "the collector's Pyroscope receiver URL; when set, the -pyroscope-cases go there instead of OTLP")
+	fs.StringVar(&o.pyroCases, "pyroscope-cases", "profiler-a", "comma-separated profile cases to send over the Pyroscope push API")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,8 +75,24 @@ func run(args []string, out io.Writer) error {
 		return errors.New("-step and -interval must be positive, -backfill not negative")
 	}
 
+	var pyro *pyroscopeFeed
+	viaPyroscope := map[string]bool{}
+	if o.pyroscope != "" {
+		pyro = &pyroscopeFeed{pusher: newPyroscopePusher(o.pyroscope)}
+		for _, name := range splitList(o.pyroCases) {
+			c, err := loadPyroscopeCase(o.fixtures, name)
+			if err != nil {
+				return err
+			}
+			pyro.cases = append(pyro.cases, c)
+			viaPyroscope[name] = true
+		}
+	}
 	var cases []demoCase
 	for _, name := range splitList(o.profileCases) {
+		if viaPyroscope[name] {
+			continue
+		}
 		c, err := loadProfileCase(o.fixtures, name)
 		if err != nil {
 			return err
@@ -83,16 +109,19 @@ func run(args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "perfadvisor-demo: %d profiled services and %d metric series → %s\n",
 		len(cases), metrics.ResourceMetrics().Len(), o.endpoint)
+	if pyro != nil {
+		fmt.Fprintf(out, "perfadvisor-demo: %d profiled services → Pyroscope push API at %s\n", len(pyro.cases), o.pyroscope)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return feed(ctx, o, newReplay(cases, metrics, o.step, time.Now().Add(-o.backfill)), newSender(o.endpoint), out)
+	return feed(ctx, o, newReplay(cases, metrics, o.step, time.Now().Add(-o.backfill)), newSender(o.endpoint), pyro, out)
 }
 
 // feed sends rounds until ctx ends or o.rounds are done. While the event-time
 // clock is behind the present a round follows every interval; after that it
 // waits for the clock, so no data is ever stamped in the future.
-func feed(ctx context.Context, o options, r *replay, s *sender, out io.Writer) error {
+func feed(ctx context.Context, o options, r *replay, s *sender, pyro *pyroscopeFeed, out io.Writer) error {
 	lastAdvice := ""
 	for n := 1; o.rounds == 0 || n <= o.rounds; n++ {
 		rd := r.next()
@@ -105,6 +134,19 @@ func feed(ctx context.Context, o options, r *replay, s *sender, out io.Writer) e
 		for _, pd := range rd.Profiles {
 			if err := s.profiles(ctx, pd); err != nil {
 				errs = append(errs, err)
+			}
+		}
+		pushes := 0
+		if pyro != nil {
+			for _, c := range pyro.cases {
+				req, err := c.pushRequest(rd.End, o.step)
+				if err == nil {
+					err = pyro.pusher.push(ctx, req)
+				}
+				if err != nil {
+					errs = append(errs, err)
+				}
+				pushes++
 			}
 		}
 		points := rd.Metrics.DataPointCount()
@@ -120,8 +162,8 @@ func feed(ctx context.Context, o options, r *replay, s *sender, out io.Writer) e
 		if len(errs) > 0 {
 			status = fmt.Sprintf("%d failed, first: %v", len(errs), errs[0])
 		}
-		fmt.Fprintf(out, "round %d: event time %s, %d profile messages, %d metric points: %s\n",
-			n, rd.End.UTC().Format(time.TimeOnly), len(rd.Profiles), points, status)
+		fmt.Fprintf(out, "round %d: event time %s, %d OTLP profile messages, %d Pyroscope pushes, %d metric points: %s\n",
+			n, rd.End.UTC().Format(time.TimeOnly), len(rd.Profiles), pushes, points, status)
 		if o.advice != "" {
 			if fs, err := fetchAdvice(ctx, o.advice); err == nil {
 				if a := formatAdvice(fs); a != lastAdvice {

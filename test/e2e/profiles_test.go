@@ -621,6 +621,7 @@ func TestExampleConfigWithDemoFeeder(t *testing.T) {
 	feeder := exec.Command(demo,
 		"-endpoint", fmt.Sprintf("http://127.0.0.1:%d", ports["127.0.0.1:4318"]),
 		"-fixtures", RepoPath(t, "testdata", "fixtures"),
+		"-pyroscope", fmt.Sprintf("http://127.0.0.1:%d", ports["127.0.0.1:4040"]),
 		"-interval", "500ms", "-advice", promURL)
 	var feederOut syncBuffer
 	feeder.Stdout, feeder.Stderr = &feederOut, &feederOut
@@ -640,7 +641,7 @@ func TestExampleConfigWithDemoFeeder(t *testing.T) {
 		"inventory-projector": "kafka_poll_inefficiency",
 		"order-status-api":    "db_connection_churn",
 		"webhook-dispatcher":  "dns_resolution_overhead",
-		"session-service":     "profiler_overhead",
+		"session-service":     "profiler_overhead", // over the Pyroscope push API
 		"invoice-renderer":    "alloc_gc_pressure",
 	}
 	Eventually(t, 2*time.Minute, func() (bool, string) {
