@@ -28,44 +28,8 @@ func TestFleetMetricsEndToEnd(t *testing.T) {
 		truth   = 17.14 // expect.json: checkout's mean CPU over the fleet median
 		relTol  = 0.25
 	)
-	otlpPort, exporterPort := FreePort(t), FreePort(t)
-	StartCollector(t, fmt.Sprintf(`
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:%d
-processors:
-  perfadvisor:
-    metrics_window: 10m
-    emit_interval: 1s
-    for: 0s
-    keep_firing_for: 0s
-exporters:
-  prometheus:
-    endpoint: 127.0.0.1:%d
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    metrics:
-      receivers: [otlp]
-      processors: [perfadvisor]
-      exporters: [prometheus]
-`, otlpPort, exporterPort))
-
 	md := fleetMetrics(t, fixture, time.Now())
-	batches := splitByEventTime(md, 8)
-	require.Len(t, batches, 8)
-	sent := 0
-	for _, b := range batches {
-		sent += b.DataPointCount()
-		postMetrics(t, fmt.Sprintf("http://127.0.0.1:%d", otlpPort), b)
-	}
-	require.Equal(t, md.DataPointCount(), sent, "every point sent once")
-
-	exporterURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", exporterPort)
+	exporterURL := startFleetCollector(t, md)
 	var samples []PromSample
 	Eventually(t, 2*time.Minute, func() (bool, string) {
 		samples = ScrapeProm(t, exporterURL)
@@ -142,6 +106,79 @@ service:
 		}
 	}
 	assert.True(t, found, "CLI: no %s for %s in %s", rule, outlier, out)
+}
+
+// startFleetCollector starts otlp → perfadvisor → prometheus and sends md in
+// eight batches of consecutive event time; it returns the exporter's URL.
+func startFleetCollector(t *testing.T, md pmetric.Metrics) string {
+	t.Helper()
+	otlpPort, exporterPort := FreePort(t), FreePort(t)
+	StartCollector(t, fmt.Sprintf(`
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:%d
+processors:
+  perfadvisor:
+    metrics_window: 10m
+    emit_interval: 1s
+    for: 0s
+    keep_firing_for: 0s
+exporters:
+  prometheus:
+    endpoint: 127.0.0.1:%d
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    metrics:
+      receivers: [otlp]
+      processors: [perfadvisor]
+      exporters: [prometheus]
+`, otlpPort, exporterPort))
+
+	batches := splitByEventTime(md, 8)
+	require.Len(t, batches, 8)
+	sent := 0
+	for _, b := range batches {
+		sent += b.DataPointCount()
+		postMetrics(t, fmt.Sprintf("http://127.0.0.1:%d", otlpPort), b)
+	}
+	require.Equal(t, md.DataPointCount(), sent, "every point sent once")
+	return fmt.Sprintf("http://127.0.0.1:%d/metrics", exporterPort)
+}
+
+// A goroutine leak over OTLP: checkout's go.goroutine.count climbs 200 → 5000
+// in two hours; only checkout gets goroutine_growth.
+func TestGoroutineLeakEndToEnd(t *testing.T) {
+	const leaky, rule = "checkout", "goroutine_growth"
+	exporterURL := startFleetCollector(t, fleetMetrics(t, "goroutine-leak-a", time.Now()))
+	var samples []PromSample
+	Eventually(t, 2*time.Minute, func() (bool, string) {
+		samples = ScrapeProm(t, exporterURL)
+		if slices.ContainsFunc(samples, func(s PromSample) bool {
+			return s.Name == "perfadvisor_finding_active" && s.Value == 1 &&
+				hasLabels(s.Labels, map[string]string{"job": leaky, "perfadvisor_rule": rule})
+		}) {
+			return true, ""
+		}
+		return false, "no goroutine_growth finding; perfadvisor series: " + perfadvisorNames(samples)
+	})
+	for _, s := range samples {
+		if s.Name == "perfadvisor_finding_active" && s.Labels["job"] != leaky {
+			t.Errorf("finding for a service that does not leak: %v", s.Labels)
+		}
+	}
+	// pass-through of the user's gauge: the exporter serves every service's count
+	jobs := map[string]bool{}
+	for _, s := range samples {
+		if s.Name == "go_goroutine_count" {
+			jobs[s.Labels["job"]] = true
+		}
+	}
+	assert.Len(t, jobs, 5, "go.goroutine.count of all five services passes through: %v", jobs)
 }
 
 // splitByEventTime cuts md into n batches of consecutive event-time ranges,
