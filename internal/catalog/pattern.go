@@ -19,6 +19,9 @@ type Pattern struct {
 	Set  string `mapstructure:"set" yaml:"set,omitempty" json:"set,omitempty"`
 
 	name, file *regexp.Regexp
+	// namePrefix: a literal every match of an anchored name pattern starts
+	// with, checked before running the regexp (most frames fail here).
+	namePrefix string
 }
 
 // UnmarshalText lets config decoders (mapstructure's text hook) take a string.
@@ -89,6 +92,9 @@ func (p *Pattern) compile() error {
 		if p.name, err = regexp.Compile(p.Name); err != nil {
 			return fmt.Errorf("name %q: %w", p.Name, err)
 		}
+		if strings.HasPrefix(p.Name, "^") {
+			p.namePrefix, _ = p.name.LiteralPrefix()
+		}
 	}
 	if p.File != "" {
 		if p.file, err = regexp.Compile(p.File); err != nil {
@@ -105,6 +111,9 @@ func (p *Pattern) Match(name, file string) bool {
 		if p.Set != "" || p.compile() != nil {
 			return false
 		}
+	}
+	if p.namePrefix != "" && !strings.HasPrefix(name, p.namePrefix) {
+		return false
 	}
 	if p.name != nil && !p.name.MatchString(name) {
 		return false
