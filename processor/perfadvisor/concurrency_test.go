@@ -4,11 +4,16 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
@@ -77,4 +82,57 @@ func countAdvisory(h *harness) int {
 		}
 	}
 	return n
+}
+
+// An exporter with a queue keeps working on data after Consume returns; the
+// processor must never touch what it handed on (checked by -race).
+func TestHandedOnDataIsNotTouched(t *testing.T) {
+	cfg := testConfig()
+	cfg.For = 0
+	var bg sync.WaitGroup
+	t.Cleanup(bg.Wait)
+	var metricBatches, logBatches atomic.Int64
+	mutateMetrics, err := consumerFunc(func(md pmetric.Metrics) {
+		metricBatches.Add(1)
+		bg.Go(func() { md.ResourceMetrics().RemoveIf(func(pmetric.ResourceMetrics) bool { return true }) })
+	})
+	require.NoError(t, err)
+	mutateLogs := consumerLogsFunc(func(ld plog.Logs) {
+		logBatches.Add(1)
+		bg.Go(func() { ld.ResourceLogs().RemoveIf(func(plog.ResourceLogs) bool { return true }) })
+	})
+
+	sched := &manualSchedule{}
+	fa := &factory{engines: map[component.ID]*engine{}, now: (&fakeClock{t: t0}).now, schedule: sched.schedule}
+	f := newFactory(fa)
+	ctx := context.Background()
+	set := nopSettings()
+	pp, err := f.CreateProfiles(ctx, set, cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	mp, err := f.CreateMetrics(ctx, set, cfg, mutateMetrics)
+	require.NoError(t, err)
+	lp, err := f.CreateLogs(ctx, set, cfg, mutateLogs)
+	require.NoError(t, err)
+	for _, c := range []component.Component{pp, mp, lp} {
+		require.NoError(t, c.Start(ctx, componenttest.NewNopHost()))
+	}
+	for i := range 6 {
+		spec := profileSpec{service: "search", at: t0.Add(time.Duration(i) * 10 * time.Second), regex: 40 * (i % 2), work: 60}
+		require.NoError(t, pp.ConsumeProfiles(ctx, buildProfiles(spec)))
+		sched.fire()
+	}
+	for _, c := range []component.Component{pp, lp, mp} {
+		require.NoError(t, c.Shutdown(ctx))
+	}
+	assert.Positive(t, metricBatches.Load())
+	assert.Positive(t, logBatches.Load(), "raised and resolved events were handed on")
+}
+
+func consumerFunc(fn func(pmetric.Metrics)) (consumer.Metrics, error) {
+	return consumer.NewMetrics(func(_ context.Context, md pmetric.Metrics) error { fn(md); return nil })
+}
+
+func consumerLogsFunc(fn func(plog.Logs)) consumer.Logs {
+	c, _ := consumer.NewLogs(func(_ context.Context, ld plog.Logs) error { fn(ld); return nil })
+	return c
 }

@@ -255,6 +255,7 @@ func (e *engine) closeLocked(ws ...*windows.Window) {
 		var signals []report.Signal
 		for name, ss := range st.Services {
 			services[name] = true
+			e.store.NoteProfiled(name, w.End) // its profiles, not metrics alone, judge its profile rules
 			sigs := e.analyzer.Evaluate(ss)
 			for i := range sigs {
 				if extra := e.store.Evidence(sigs[i].Service, sigs[i].Rule); len(extra) > 0 {

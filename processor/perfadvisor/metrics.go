@@ -66,10 +66,11 @@ func (m *metricsEmitter) emit(ctx context.Context) {
 	if md.ResourceMetrics().Len() == 0 {
 		return
 	}
+	points := md.DataPointCount()
 	// md belongs to downstream from here on; the engine lock is not held.
 	if err := m.next.ConsumeMetrics(ctx, md); err != nil {
 		m.e.logger.Warn("perfadvisor: advisory metrics not accepted downstream", zap.Error(err))
-		m.e.tel.drop(reasonEmitFailed, int64(md.DataPointCount()))
+		m.e.tel.drop(reasonEmitFailed, int64(points))
 	}
 }
 
