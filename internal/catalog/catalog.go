@@ -157,7 +157,22 @@ func (r Rule) clone() Rule {
 		v := *r.Enabled
 		out.Enabled = &v
 	}
-	out.Signatures = append([]Signature(nil), r.Signatures...)
+	// Deep copy: validation compiles into the patterns, which must not
+	// write to a caller's config (one config may serve several pipelines).
+	out.Signatures = make([]Signature, len(r.Signatures))
+	for i, sig := range r.Signatures {
+		sig.Roots = clonePatterns(sig.Roots)
+		sig.Exclude = clonePatterns(sig.Exclude)
+		sig.Cutoffs = clonePatterns(sig.Cutoffs)
+		sig.CutoffUnless = clonePatterns(sig.CutoffUnless)
+		tags := make([]Tag, len(sig.Tags))
+		for j, t := range sig.Tags {
+			t.Patterns = clonePatterns(t.Patterns)
+			tags[j] = t
+		}
+		sig.Tags = tags
+		out.Signatures[i] = sig
+	}
 	if r.Recommendations != nil {
 		out.Recommendations = make(map[string]string, len(r.Recommendations))
 		for k, v := range r.Recommendations {
@@ -171,6 +186,13 @@ func (r Rule) clone() Rule {
 		}
 	}
 	return out
+}
+
+func clonePatterns(ps []Pattern) []Pattern {
+	if ps == nil {
+		return nil
+	}
+	return append([]Pattern(nil), ps...)
 }
 
 // With returns a copy of c with overrides applied and custom rules added

@@ -233,3 +233,24 @@ func TestReductionAndSeverity(t *testing.T) {
 	assert.Equal(t, "warning", r.SeverityFor(0.2))
 	assert.Equal(t, "critical", r.SeverityFor(0.3))
 }
+
+// TestWithLeavesCallerRulesAlone: one processor config can serve several
+// pipelines at once; building catalogs from it must not write to it.
+func TestWithLeavesCallerRulesAlone(t *testing.T) {
+	base, err := Default()
+	require.NoError(t, err)
+	custom := []Rule{{ID: "c", Threshold: 0.1, Recommendations: map[string]string{"default": "x"},
+		Signatures: []Signature{{Dialect: "go", Roots: []Pattern{{Name: `^a\.`}}}}}}
+	done := make(chan struct{})
+	for i := 0; i < 4; i++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			_, err := base.With(nil, custom)
+			assert.NoError(t, err)
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		<-done
+	}
+	assert.Nil(t, custom[0].Signatures[0].Roots[0].name, "the caller's pattern stays uncompiled")
+}
