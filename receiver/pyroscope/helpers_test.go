@@ -128,7 +128,7 @@ func sortSummaries(s []profSummary) {
 }
 
 // plain returns the uncompressed pprof of a gzipped fixture.
-func plain(t *testing.T, gz []byte) []byte {
+func plain(t testing.TB, gz []byte) []byte {
 	t.Helper()
 	b, err := pprofconv.Decompress(gz, 64<<20)
 	require.NoError(t, err)
