@@ -136,6 +136,7 @@ type message struct {
 	touched  []int32
 	aggTab   hashTable
 	aggs     []agg
+	rlocked  bool // holds the class cache's read lock
 	hash     [64]uint64
 	left     [64]int8
 }
@@ -202,6 +203,7 @@ func getMessage(a *Analyzer, d pprofile.ProfilesDictionary) *message {
 }
 
 func putMessage(m *message) {
+	m.releaseCache()
 	if cap(m.slab) > maxPooledFrames {
 		return // an outsized message: let its tables go rather than pin them
 	}
@@ -319,7 +321,7 @@ func (m *message) loc(li int32) (*locMemo, bool) {
 	if lines.Len() == 0 {
 		// An unsymbolized frame (eBPF native without symbols): a frame with no
 		// name still separates callers from callees for cut-offs.
-		m.slab = append(m.slab, slot{classBits: m.a.classify("", "", hint).classBits, fn: -1, hint: hint})
+		m.slab = append(m.slab, slot{classBits: m.classify("", "", hint).classBits, fn: -1, hint: hint})
 	}
 	lm.n = int32(len(m.slab)) - lm.off
 	lm.state = 1
@@ -344,7 +346,7 @@ func (m *message) function(fi int32, hint framename.Dialect) (classBits, bool) {
 // class resolves a function's cached class (names for evidence included).
 func (m *message) class(fi int32, hint framename.Dialect) (*fnClass, bool) {
 	if fi < 0 {
-		return m.a.classify("", "", hint), true
+		return m.classify("", "", hint), true
 	}
 	f := m.fns.At(int(fi))
 	name, ok1 := m.str(f.NameStrindex())
@@ -352,7 +354,7 @@ func (m *message) class(fi int32, hint framename.Dialect) (*fnClass, bool) {
 	if !ok1 || !ok2 {
 		return nil, false
 	}
-	return m.a.classify(name, file, hint), true
+	return m.classify(name, file, hint), true
 }
 
 // stack computes a stack's rule mask: walk root→leaf once, tracking per rule

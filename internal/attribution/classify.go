@@ -67,15 +67,32 @@ func (c *fnCache) len() int {
 	return len(c.m)
 }
 
-// classify returns the cached class of a function, computing it on a miss.
-func (a *Analyzer) classify(name, file string, hint framename.Dialect) *fnClass {
+// classify returns the cached class of a function for one message: the
+// message keeps the cache's read lock between look-ups (a read lock per
+// function would cost more than the look-up) and drops it to insert.
+func (m *message) classify(name, file string, hint framename.Dialect) *fnClass {
+	c := m.a.cache
 	k := fnKey{name: name, file: file, hint: hint}
-	if c := a.cache.get(k); c != nil {
-		return c
+	if !m.rlocked {
+		c.mu.RLock()
+		m.rlocked = true
 	}
-	c := a.compute(name, file, hint)
-	a.cache.put(k, c)
-	return c
+	if v := c.m[k]; v != nil {
+		return v
+	}
+	c.mu.RUnlock()
+	m.rlocked = false
+	v := m.a.compute(name, file, hint)
+	c.put(k, v)
+	return v
+}
+
+// releaseCache drops the read lock a message may hold.
+func (m *message) releaseCache() {
+	if m.rlocked {
+		m.a.cache.mu.RUnlock()
+		m.rlocked = false
+	}
 }
 
 // applies: a producer-given dialect is trusted exactly (native signatures
