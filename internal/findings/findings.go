@@ -77,6 +77,9 @@ type Alert struct {
 	Threshold float64
 	// Finding is the description from the newest signal that carried one.
 	Finding report.Finding
+	// Severity is fixed when the finding fires, so a raised finding keeps one
+	// identity (one alert series) while its share moves.
+	Severity report.Severity
 }
 
 // ChangeKind says which way a finding changed.
@@ -266,6 +269,10 @@ func (t *Tracker) step(a *Alert, at time.Time, active bool, level, threshold flo
 
 func (t *Tracker) fire(a *Alert, at time.Time) Change {
 	a.State, a.FiredAt = StateFiring, at
+	a.Severity = a.Finding.Severity
+	if a.Severity == "" {
+		a.Severity = report.SeverityWarning
+	}
 	return Change{Kind: Raised, At: at, Alert: *a}
 }
 

@@ -248,3 +248,15 @@ func TestNonFiniteLevelIsSkipped(t *testing.T) {
 		})
 	}
 }
+
+func TestSeverityFixedWhileFiring(t *testing.T) {
+	tr := New(Config{})
+	tr.Update(t0, Scope{Source: "profiles"}, []report.Signal{sig(0.2)})
+	critical := sig(0.6)
+	critical.Finding.Severity = report.SeverityCritical
+	tr.Update(t0.Add(time.Minute), Scope{Source: "profiles"}, []report.Signal{critical})
+	f := tr.Firing()
+	require.Len(t, f, 1)
+	assert.Equal(t, report.SeverityWarning, f[0].Severity, "the identity of a raised finding does not change")
+	assert.Equal(t, report.SeverityCritical, f[0].Finding.Severity, "the description follows the newest signal")
+}

@@ -120,7 +120,7 @@ func findingEvents(changes []findings.Change, observed pcommon.Timestamp, maxEvi
 
 func writeEvent(lr plog.LogRecord, c findings.Change, observed pcommon.Timestamp, maxEvidence int) {
 	f := c.Alert.Finding
-	sev := severityOf(f)
+	sev := c.Alert.Severity // fixed when it fired: raised and resolved agree
 	name := eventRaised
 	if c.Kind == findings.Resolved {
 		name = eventResolved

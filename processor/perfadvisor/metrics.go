@@ -14,7 +14,6 @@ import (
 
 	"github.com/perfadvisor/perfadvisor/internal/findings"
 	"github.com/perfadvisor/perfadvisor/internal/fleet"
-	"github.com/perfadvisor/perfadvisor/internal/report"
 	"github.com/perfadvisor/perfadvisor/processor/perfadvisor/internal/metadata"
 )
 
@@ -133,7 +132,7 @@ func (e *engine) advisoryMetrics(wall time.Time) pmetric.Metrics {
 			ratio := gauge(ms, metricFindingCPURatio, "1", "Share of the service's CPU attributed to the rule.")
 			expected := gauge(ms, metricFindingExpected, "1", "Share of CPU the fix is expected to save.")
 			for _, a := range v.firing {
-				sev := string(severityOf(a.Finding))
+				sev := string(a.Severity)
 				dp := active.DataPoints().AppendEmpty()
 				findingAttrs(dp.Attributes(), a.Rule, sev)
 				dp.SetTimestamp(ts)
@@ -214,14 +213,6 @@ func cumulative(ms pmetric.MetricSlice, name, desc string) pmetric.Sum {
 func findingAttrs(m pcommon.Map, rule, severity string) {
 	m.PutStr(attrRule, rule)
 	m.PutStr(attrSeverity, severity)
-}
-
-// severityOf defaults to warning when the engine left the severity empty.
-func severityOf(f report.Finding) report.Severity {
-	if f.Severity == "" {
-		return report.SeverityWarning
-	}
-	return f.Severity
 }
 
 // dropNonFinite removes NaN and infinite points (a bug upstream must not
