@@ -114,6 +114,8 @@ func StartCollector(t *testing.T, configYAML string) *Collector {
 	c.cmd = exec.Command(bin, "--config="+cfgPath, "--feature-gates=service.profilesSupport")
 	c.cmd.Stdout = c.logs
 	c.cmd.Stderr = c.logs
+	// If the test binary dies (a -timeout panic), the kernel kills the collector too.
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := c.cmd.Start(); err != nil {
 		t.Fatalf("start collector: %v", err)
 	}
