@@ -3,6 +3,7 @@ package perfadvisor
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -102,17 +103,28 @@ func newEngine(set processor.Settings, cfg *Config, now func() time.Time) (*engi
 func (e *engine) processProfiles(_ context.Context, pd pprofile.Profiles) (pprofile.Profiles, error) {
 	began := time.Now()
 	wall := e.now()
+	groups, newest := e.route(pd, wall)
 	var invalid, overServices int64
-	for _, part := range e.route(pd, wall) {
+	// Oldest window first: if max_open_windows forces an eviction, it takes a
+	// window this batch has finished with, not one it is about to fill.
+	for _, g := range groups {
+		part := pd
+		if len(groups) > 1 {
+			part = subset(pd, g.refs) // one copy at a time, dropped after use
+		}
 		for try := 0; ; try++ {
 			if try == 2 {
-				// Reopened windows keep being evicted: more windows than max_open_windows in flight.
-				e.tel.drop(reasonMaxOpenWindows, int64(part.pd.ProfileCount()))
+				// Reopened windows keep being evicted by concurrent batches.
+				e.tel.drop(reasonMaxOpenWindows, int64(part.ProfileCount()))
 				break
 			}
-			ran := part.w.Accumulate(wall, func(st *attribution.Window) {
+			e.mu.Lock()
+			w, evicted := e.windows.For(g.start, wall)
+			e.evictLocked(evicted)
+			e.mu.Unlock()
+			ran := w.Accumulate(wall, func(st *attribution.Window) {
 				dp, ds := st.DroppedProfiles, st.DroppedServices
-				if err := e.accumulate(part.pd, st); err != nil {
+				if err := e.accumulate(part, st); err != nil {
 					e.logger.Debug("perfadvisor: profiles partly analysed", zap.Error(err))
 				}
 				invalid += st.DroppedProfiles - dp
@@ -121,15 +133,12 @@ func (e *engine) processProfiles(_ context.Context, pd pprofile.Profiles) (pprof
 			if ran {
 				break
 			}
-			// The window closed between routing and analysis: reopen it.
-			e.mu.Lock()
-			w, evicted := e.windows.For(part.w.Start, wall)
-			e.evictLocked(evicted)
-			e.mu.Unlock()
-			part.w = w
+			// The window closed between lookup and analysis: open it again.
 		}
 	}
 	e.mu.Lock()
+	e.windows.Observe(newest)
+	e.lastProfileWall, e.idle.profiles = wall, false
 	e.closeLocked(e.windows.Due(wall)...)
 	e.mu.Unlock()
 	e.tel.drop(reasonInvalidProfile, invalid)
@@ -152,22 +161,21 @@ func (e *engine) accumulate(pd pprofile.Profiles, st *attribution.Window) (err e
 	return e.analyzer.Accumulate(pd, st)
 }
 
-// part is the slice of a batch that falls in one window.
-type part struct {
-	w  *windows.Window
-	pd pprofile.Profiles
+// group is the part of a batch that falls in one window.
+type group struct {
+	start time.Time
+	refs  []profileRef
 }
 
 type profileRef struct{ r, s, p int }
 
-// route assigns every profile of pd to a window. A batch inside one window
-// (the usual case) is analysed as it is; otherwise each window gets a copy of
-// its own profiles, so pd itself is never changed.
-func (e *engine) route(pd pprofile.Profiles, wall time.Time) []part {
+// route groups the profiles of pd by the window their event time falls in,
+// oldest first, and returns the newest trusted profile time.
+func (e *engine) route(pd pprofile.Profiles, wall time.Time) ([]group, time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	byWindow := map[*windows.Window][]profileRef{}
-	var order []*windows.Window
+	byStart := map[int64]*group{}
+	var groups []*group
 	var newest time.Time
 	for r, rp := range pd.ResourceProfiles().All() {
 		for s, sp := range rp.ScopeProfiles().All() {
@@ -181,25 +189,23 @@ func (e *engine) route(pd pprofile.Profiles, wall time.Time) []part {
 				case t.After(newest):
 					newest = t
 				}
-				w, evicted := e.windows.For(e.windows.EventTime(t, wall), wall)
-				e.evictLocked(evicted)
-				if _, ok := byWindow[w]; !ok {
-					order = append(order, w)
+				start := e.windows.Start(e.windows.EventTime(t, wall))
+				g, ok := byStart[start.UnixNano()]
+				if !ok {
+					g = &group{start: start}
+					byStart[start.UnixNano()] = g
+					groups = append(groups, g)
 				}
-				byWindow[w] = append(byWindow[w], profileRef{r, s, p})
+				g.refs = append(g.refs, profileRef{r, s, p})
 			}
 		}
 	}
-	e.windows.Observe(newest)
-	e.lastProfileWall, e.idle.profiles = wall, false
-	if len(order) == 1 {
-		return []part{{w: order[0], pd: pd}}
+	sort.Slice(groups, func(i, j int) bool { return groups[i].start.Before(groups[j].start) })
+	out := make([]group, len(groups))
+	for i, g := range groups {
+		out[i] = *g
 	}
-	parts := make([]part, 0, len(order))
-	for _, w := range order {
-		parts = append(parts, part{w: w, pd: subset(pd, byWindow[w])})
-	}
-	return parts
+	return out, newest
 }
 
 // subset copies the listed profiles of pd, with their resource, scope and

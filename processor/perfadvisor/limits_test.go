@@ -178,3 +178,32 @@ func TestDropNonFinite(t *testing.T) {
 	assert.Equal(t, 0.3, ms.At(0).Gauge().DataPoints().At(0).DoubleValue())
 	assert.Equal(t, metricFindingActive, ms.At(1).Name())
 }
+
+// A replay batch spanning more windows than max_open_windows is analysed
+// whole: windows are filled oldest first, so each eviction takes a window the
+// batch has finished with, and every window is judged.
+func TestReplayBatchWiderThanOpenWindows(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	set := nopSettings()
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	cfg := testConfig()
+	cfg.For = 0
+	cfg.Limits.MaxOpenWindows = 4
+	h := newHarness(t, cfg, set)
+
+	var specs []profileSpec
+	for i := 39; i >= 0; i-- { // newest first: the batch order must not matter
+		specs = append(specs, profileSpec{service: "search", at: t0.Add(time.Duration(i)*cfg.Window + time.Second), regex: 30, work: 70})
+	}
+	require.NoError(t, h.profiles.ConsumeProfiles(context.Background(), buildProfiles(specs...)))
+	h.clock.set(h.clock.now().Add(cfg.Window + cfg.AllowedLateness))
+	h.mSink.Reset()
+	h.sched.fire()
+
+	secs, ok := sumValue(h.mSink.AllMetrics()[0], metricRuleCPUTime, "regex_compile_hot_path")
+	require.True(t, ok)
+	assert.InDelta(t, 40*0.3, secs, 1e-9, "all 40 windows were analysed and judged")
+	assert.Equal(t, []string{"perfadvisor.finding.raised regex_compile_hot_path"}, eventNames(h.lSink.AllLogs()))
+	assert.Zero(t, droppedByReason(t, tel)[reasonInvalidProfile])
+}

@@ -109,11 +109,14 @@ func (s *Set) Observe(t time.Time) {
 	}
 }
 
+// Start is the start of the window event time t falls in.
+func (s *Set) Start(t time.Time) time.Time { return t.Truncate(s.size) }
+
 // For returns the window event time t falls in, opening it if needed. When
 // max windows are open, the oldest is closed early and returned as evicted
 // so the caller can still judge it.
 func (s *Set) For(t, wall time.Time) (w *Window, evicted *Window) {
-	start := t.Truncate(s.size)
+	start := s.Start(t)
 	key := start.UnixNano()
 	if w, ok := s.open[key]; ok {
 		return w, nil
