@@ -232,14 +232,15 @@ func (d *decoder) tables() error {
 		d.str[i] = -1
 	}
 	d.fns, d.mps, d.lcs = newIDMap(len(rp.functions)), newIDMap(len(rp.mappings)), newIDMap(len(rp.locations))
-	for _, b := range rp.functions {
-		if err := d.function(b); err != nil {
-			return fmt.Errorf("function: %w", err)
-		}
-	}
+	// The same order as Builder.Append, so both paths build the same dictionary.
 	for _, b := range rp.mappings {
 		if err := d.mapping(b); err != nil {
 			return fmt.Errorf("mapping: %w", err)
+		}
+	}
+	for _, b := range rp.functions {
+		if err := d.function(b); err != nil {
+			return fmt.Errorf("function: %w", err)
 		}
 	}
 	var lines []lineRef
@@ -325,10 +326,6 @@ func (d *decoder) mapping(b []byte) error {
 			flags[num-7] = v != 0
 		}
 	}
-	fileIdx, err := d.s(file)
-	if err != nil {
-		return err
-	}
 	var attrs []int32
 	if buildID != 0 {
 		bid, err := d.text(buildID)
@@ -341,6 +338,10 @@ func (d *decoder) mapping(b []byte) error {
 		if flags[i] {
 			attrs = append(attrs, d.in.attrBool(key, true))
 		}
+	}
+	fileIdx, err := d.s(file)
+	if err != nil {
+		return err
 	}
 	return d.mps.put(id, d.in.mapping(start, limit, offset, fileIdx, attrs))
 }
@@ -442,29 +443,6 @@ type rawLabel struct {
 func (d *decoder) emit(dst pprofile.Profiles, resource map[string]string) error {
 	rp, in := d.rp, d.in
 	nTypes := len(rp.sampleTypes)
-	type header struct{ typ, unit int32 }
-	types := make([]header, nTypes)
-	for i, st := range rp.sampleTypes {
-		t, err := d.s(st[0])
-		if err != nil {
-			return fmt.Errorf("pprof: sample type: %w", err)
-		}
-		u, err := d.s(st[1])
-		if err != nil {
-			return fmt.Errorf("pprof: sample type: %w", err)
-		}
-		types[i] = header{t, u}
-	}
-	var pt header
-	if rp.hasPeriodType {
-		var err error
-		if pt.typ, err = d.s(rp.periodType[0]); err != nil {
-			return fmt.Errorf("pprof: period type: %w", err)
-		}
-		if pt.unit, err = d.s(rp.periodType[1]); err != nil {
-			return fmt.Errorf("pprof: period type: %w", err)
-		}
-	}
 	profAttrs, err := d.profileAttributes()
 	if err != nil {
 		return fmt.Errorf("pprof: %w", err)
@@ -524,6 +502,27 @@ func (d *decoder) emit(dst pprofile.Profiles, resource map[string]string) error 
 			values = append(values, int64(v))
 			if v != 0 {
 				counts[t]++
+			}
+		}
+	}
+
+	type header struct{ typ, unit int32 }
+	types := make([]header, nTypes)
+	var pt header
+	for i, st := range rp.sampleTypes {
+		var err error
+		if types[i].typ, err = d.s(st[0]); err != nil {
+			return fmt.Errorf("pprof: sample type: %w", err)
+		}
+		if types[i].unit, err = d.s(st[1]); err != nil {
+			return fmt.Errorf("pprof: sample type: %w", err)
+		}
+		if rp.hasPeriodType {
+			if pt.typ, err = d.s(rp.periodType[0]); err != nil {
+				return fmt.Errorf("pprof: period type: %w", err)
+			}
+			if pt.unit, err = d.s(rp.periodType[1]); err != nil {
+				return fmt.Errorf("pprof: period type: %w", err)
 			}
 		}
 	}

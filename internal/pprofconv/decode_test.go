@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/pprof/profile"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/pprofiletest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pprofile"
@@ -85,6 +86,10 @@ func assertSameAsReference(t testing.TB, data []byte) {
 		assert.Equal(t, []any{a.Period, a.TimeNanos, a.DurationNanos, a.DefaultSampleType, a.Comments, a.DocURL, a.DropFrames, a.KeepFrames},
 			[]any{b.Period, b.TimeNanos, b.DurationNanos, b.DefaultSampleType, b.Comments, b.DocURL, b.DropFrames, b.KeepFrames})
 	}
+	// Same interning order on both paths: the messages are byte-identical
+	// (profile.Parse's mapping merge changes nothing in these inputs).
+	assert.NoError(t, pprofiletest.CompareProfiles(ref, got))
+	assert.True(t, bytes.Equal(marshal(t, ref), marshal(t, got)), "protobuf encodings differ")
 	v, ok := got.ResourceProfiles().At(0).Resource().Attributes().Get("service.name")
 	require.True(t, ok)
 	assert.Equal(t, "x", v.Str())
@@ -176,5 +181,16 @@ func manyTypesManySamples(n int) []byte {
 	for range n {
 		b = append(b, 0x12, 0x00) // an empty sample
 	}
+	return b
+}
+
+// marshal encodes a copy: the marshaler moves resource attributes into the
+// string table of what it is given.
+func marshal(t testing.TB, pd pprofile.Profiles) []byte {
+	t.Helper()
+	cp := pprofile.NewProfiles()
+	pd.CopyTo(cp)
+	b, err := (&pprofile.ProtoMarshaler{}).MarshalProfiles(cp)
+	require.NoError(t, err)
 	return b
 }
