@@ -248,6 +248,34 @@ func TestProfilesEndToEnd(t *testing.T) {
 	})
 }
 
+// cpuNanosProfile returns the cpu/nanoseconds profile of pd.
+func cpuNanosProfile(t *testing.T, pd pprofile.Profiles) pprofile.Profile {
+	t.Helper()
+	strs := pd.Dictionary().StringTable()
+	for _, rp := range pd.ResourceProfiles().All() {
+		for _, sp := range rp.ScopeProfiles().All() {
+			for _, p := range sp.Profiles().All() {
+				st := p.SampleType()
+				if strs.At(int(st.TypeStrindex())) == "cpu" && strs.At(int(st.UnitStrindex())) == "nanoseconds" {
+					return p
+				}
+			}
+		}
+	}
+	t.Fatal("no cpu/nanoseconds profile")
+	return pprofile.NewProfile()
+}
+
+// marshalProfiles encodes a copy of pd (the marshaler interns into its input).
+func marshalProfiles(t *testing.T, pd pprofile.Profiles) []byte {
+	t.Helper()
+	cp := pprofile.NewProfiles()
+	pd.CopyTo(cp)
+	b, err := pprofileotlp.NewExportRequestFromProfiles(cp).MarshalProto()
+	require.NoError(t, err)
+	return b
+}
+
 // fixtureDir is a fixture case folder inside this repository.
 func fixtureDir(t *testing.T, name string) string { return RepoPath(t, "testdata", "fixtures", name) }
 
@@ -708,4 +736,164 @@ func TestFindingResolves(t *testing.T) {
 		s, ok := findSample(ScrapeProm(t, promURL), "perfadvisor_finding_active", svc, rule)
 		return !ok, fmt.Sprintf("perfadvisor_finding_active still exported after resolve: %v", s)
 	})
+}
+
+// badProfilesConfig: like profilesConfig, with the collector's own metrics on
+// a free port to read perfadvisor's drop counter.
+const badProfilesConfig = `
+receivers:
+  otlp:
+    protocols:
+      http: {endpoint: 127.0.0.1:%[1]d}
+processors:
+  perfadvisor:
+    window: 60s
+    allowed_lateness: 1s
+    emit_interval: 1s
+    for: 0s
+exporters:
+  prometheus:
+    endpoint: 127.0.0.1:%[2]d
+  otlphttp/sink:
+    endpoint: %[3]s
+    compression: none
+    sending_queue: {enabled: false}
+    retry_on_failure: {enabled: false}
+service:
+  telemetry:
+    metrics:
+      level: normal
+      readers:
+        - pull:
+            exporter:
+              prometheus: {host: 127.0.0.1, port: %[4]d}
+  pipelines:
+    profiles:
+      receivers: [otlp]
+      processors: [perfadvisor]
+      exporters: [otlphttp/sink]
+    metrics:
+      receivers: [otlp]
+      processors: [perfadvisor]
+      exporters: [prometheus]
+`
+
+// TestBadProfilesInTheCollector: malformed and inconsistent profiles on the
+// wire get a 400 or a counted drop, pass through untouched when they are
+// valid OTLP, and the collector goes on advising on good data.
+func TestBadProfilesInTheCollector(t *testing.T) {
+	httpPort, promPort, selfPort := FreePort(t), FreePort(t), FreePort(t)
+	sink := newOTLPSink(t)
+	col := StartCollector(t, fmt.Sprintf(badProfilesConfig, httpPort, promPort, sink.URL(), selfPort))
+	url := fmt.Sprintf("http://127.0.0.1:%d/v1development/profiles", httpPort)
+	base := time.Now().Add(-30 * time.Minute).Truncate(time.Minute)
+
+	// broken returns regex-a's profiles with one inconsistency written in.
+	broken := func(service string, breakIt func(pprofile.Profiles)) pprofile.Profiles {
+		pd := fixtureProfiles(t, "regex-a")
+		for _, rp := range pd.ResourceProfiles().All() {
+			rp.Resource().Attributes().PutStr("service.name", service)
+		}
+		setProfileStart(pd, base.Add(5*time.Second))
+		breakIt(pd)
+		return pd
+	}
+	// Each break is in what the engine reads: the first sample of the
+	// cpu/nanoseconds profile, its stack, a location's function name.
+	firstCPUSample := func(pd pprofile.Profiles) pprofile.Sample { return cpuNanosProfile(t, pd).Samples().At(0) }
+	firstCPUStack := func(pd pprofile.Profiles) pprofile.Stack {
+		return pd.Dictionary().StackTable().At(int(firstCPUSample(pd).StackIndex()))
+	}
+	tests := []struct {
+		name       string
+		contentTyp string
+		body       func() []byte
+		sent       pprofile.Profiles // set for valid OTLP: it must pass through unchanged
+		wantStatus int
+	}{
+		{
+			name: "garbage protobuf", contentTyp: "application/x-protobuf", wantStatus: http.StatusBadRequest,
+			body: func() []byte { return []byte("\x0a\xff\xff\xff\xff\x0fnot a profile") },
+		},
+		{
+			name: "JSON of the wrong shape", contentTyp: "application/json", wantStatus: http.StatusBadRequest,
+			body: func() []byte { return []byte(`{"resourceProfiles": 5}`) },
+		},
+		{
+			name: "stack index past the stack table", contentTyp: "application/x-protobuf", wantStatus: http.StatusOK,
+			sent: broken("bad-stack", func(pd pprofile.Profiles) {
+				firstCPUSample(pd).SetStackIndex(1 << 30)
+			}),
+		},
+		{
+			name: "location index past the location table", contentTyp: "application/x-protobuf", wantStatus: http.StatusOK,
+			sent: broken("bad-location", func(pd pprofile.Profiles) {
+				firstCPUStack(pd).LocationIndices().Append(1 << 30)
+			}),
+		},
+		{
+			name: "function name index past the string table", contentTyp: "application/x-protobuf", wantStatus: http.StatusOK,
+			sent: broken("bad-string", func(pd pprofile.Profiles) {
+				dict := pd.Dictionary()
+				loc := dict.LocationTable().At(int(firstCPUStack(pd).LocationIndices().At(0)))
+				dict.FunctionTable().At(int(loc.Lines().At(0).FunctionIndex())).SetNameStrindex(1 << 30)
+			}),
+		},
+	}
+	accepted := 0
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body []byte
+			if tt.body != nil {
+				body = tt.body()
+			} else {
+				body = marshalProfiles(t, tt.sent)
+			}
+			resp, err := http.Post(url, tt.contentTyp, bytes.NewReader(body))
+			require.NoError(t, err)
+			msg, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			require.Equal(t, tt.wantStatus, resp.StatusCode, "%s", msg)
+			if tt.body != nil {
+				return // not OTLP: nothing to pass on
+			}
+			accepted++
+			// pprofiletest rejects invalid indices itself: compare the encodings.
+			key := profileKey(tt.sent)
+			Eventually(t, 30*time.Second, func() (bool, string) {
+				for _, got := range sink.profiles() {
+					if profileKey(got) == key {
+						if !bytes.Equal(body, marshalProfiles(t, got)) {
+							return false, key + " changed on its way"
+						}
+						return true, ""
+					}
+				}
+				return false, key + " was not passed on"
+			})
+		})
+	}
+
+	// Good data after the bad still gets its advice.
+	for w := 0; w < 2; w++ {
+		pd := fixtureProfiles(t, "regex-a")
+		setProfileStart(pd, base.Add(time.Duration(w)*time.Minute+5*time.Second))
+		postProfiles(t, fmt.Sprintf("http://127.0.0.1:%d", httpPort), pd, "application/x-protobuf")
+	}
+	promURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", promPort)
+	Eventually(t, 60*time.Second, func() (bool, string) {
+		_, ok := findSample(ScrapeProm(t, promURL), "perfadvisor_finding_active", "checkout", "regex_compile_hot_path")
+		return ok, "no regex finding for the good data sent after the bad"
+	})
+	selfURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", selfPort)
+	Eventually(t, 30*time.Second, func() (bool, string) {
+		var dropped float64
+		for _, s := range ScrapeProm(t, selfURL) {
+			if strings.HasPrefix(s.Name, "otelcol_processor_perfadvisor_advice_dropped") && s.Labels["reason"] == "invalid_profile" {
+				dropped += s.Value
+			}
+		}
+		return dropped >= float64(accepted), fmt.Sprintf("advice_dropped{reason=invalid_profile} = %v, want >= %d", dropped, accepted)
+	})
+	assert.NotContains(t, col.Logs(), "panic", "the collector's output")
 }
