@@ -185,6 +185,28 @@ func TestPyroscopeReceiverEndToEnd(t *testing.T) {
 		stopSDK()
 	})
 
+	t.Run("gRPC over h2c reaches the pipeline", func(t *testing.T) {
+		var protocols http.Protocols
+		protocols.SetUnencryptedHTTP2(true)
+		h2c := &http.Client{Transport: &http.Transport{Protocols: &protocols}}
+		block, err := os.ReadFile(RepoPath(t, "testdata", "fixtures", "profiler-a", "block.pb.gz"))
+		require.NoError(t, err)
+		_, err = pushv1connect.NewPusherServiceClient(h2c, pyroURL, connect.WithGRPC()).Push(context.Background(),
+			connect.NewRequest(&pushv1.PushRequest{Series: []*pushv1.RawProfileSeries{{
+				Labels:  []*typesv1.LabelPair{{Name: "__name__", Value: "block"}, {Name: "service_name", Value: "grpc-svc"}},
+				Samples: []*pushv1.RawSample{{RawProfile: block}},
+			}}}))
+		require.NoError(t, err)
+		Eventually(t, 30*time.Second, func() (bool, string) {
+			for _, pd := range sink.profiles() {
+				if _, ok := weightOf(pd, "grpc-svc", "block", "delay"); ok {
+					return true, ""
+				}
+			}
+			return false, "no block profile of grpc-svc at the sink"
+		})
+	})
+
 	t.Run("self-telemetry counts requests and rejects", func(t *testing.T) {
 		// One bad push: a raw profile that is not pprof.
 		_, err := pusher.Push(context.Background(), connect.NewRequest(&pushv1.PushRequest{Series: []*pushv1.RawProfileSeries{{
@@ -206,8 +228,8 @@ func TestPyroscopeReceiverEndToEnd(t *testing.T) {
 					rejected = s.Value
 				}
 			}
-			return accepted == 3 && rejected == 1 && sdkIngests > 0, fmt.Sprintf(
-				"push profiles %v (want 3), push bad_profile rejects %v (want 1), ingest profiles %v (want > 0)", accepted, rejected, sdkIngests)
+			return accepted == 4 && rejected == 1 && sdkIngests > 0, fmt.Sprintf(
+				"push profiles %v (want 4: three copies and the gRPC one), push bad_profile rejects %v (want 1), ingest profiles %v (want > 0)", accepted, rejected, sdkIngests)
 		})
 	})
 }
