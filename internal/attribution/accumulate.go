@@ -126,39 +126,62 @@ type message struct {
 
 	frameTypes map[int32]framename.Dialect // attribute index → dialect, for profile.frame.type
 	fnMemo     []fnMemo
+	noName     [framename.Other + 1]fnMemo // unsymbolized frames, by frame type
 	locs       []locMemo
+	locKind    []uint8 // per location: lk* bits, what the stack walk needs of it
 	slab       []slot // frames of resolved locations
 	stacks     []stackMemo
 	evRefs     []evRef // evidence windows of charged stacks
+
+	// classes holds each distinct rule mask of the message once (0: none);
+	// clsTab finds a mask's index by its hash.
+	classes []masks
+	clsTab  hashTable
+	armLoc  [64]int32 // per rule bit: the frame that armed it (location position, line)
+	armLine [64]int32
 
 	// CPU of charged stacks in the profile being read, for evidence.
 	stackCPU []float64
 	touched  []int32
 	aggTab   hashTable
 	aggs     []agg
+	top      []agg // flushEvidence: the heaviest windows per rule
 	rlocked  bool // holds the class cache's read lock
-	hash     [64]uint64
-	left     [64]int8
 }
 
 // slot is one frame of a location (a line: inlined frames are separate).
 type slot struct {
-	classBits
-	fn   int32 // function index, -1 for an unsymbolized frame
-	hint framename.Dialect
+	fn      int32  // function index, -1 for an unsymbolized frame
+	cls     uint32 // the frame's rule masks: m.classes[cls]
+	dialect framename.Dialect
+	hint    framename.Dialect
 }
 
 type fnMemo struct {
-	hint framename.Dialect
-	set  bool
-	bits classBits
+	set     bool
+	hint    framename.Dialect
+	dialect framename.Dialect
+	cls     uint32
 }
 
+// locMemo: a resolved location is n > 0 frames at slab[off:off+n], leaf-most
+// first (pprof line order).
 type locMemo struct {
-	state uint8 // 0 unseen, 1 ok, 2 invalid
-	off   int32 // frames in slab, leaf-most first (pprof line order)
-	n     int32
+	off int32
+	n   int32
 }
+
+// locKind bits. 0 is an unseen location. A one-frame location whose frame
+// cannot arm a rule, exclude one or carry a tag is idle: until some rule is
+// armed, the stack walk only reads its dialect here (most frames); a plain one
+// (no rule bits at all) stays that way below a root too.
+const (
+	lkDialect = 0x0f // the frame's dialect, for idle locations
+	lkIdle    = 0x10
+	lkPlain   = 0x20
+	lkOK      = 0x40
+	lkInvalid = 0x80
+)
 
 type stackMemo struct {
 	state   uint8 // 0 unseen, 1 ok, 2 invalid, 3 ok but truncated
@@ -192,11 +215,15 @@ func getMessage(a *Analyzer, d pprofile.ProfilesDictionary) *message {
 	m.attrs = d.AttributeTable()
 	m.nStr = m.strs.Len()
 	m.fnMemo = resize(m.fnMemo, m.fns.Len())
-	m.locs = resize(m.locs, m.locTab.Len())
+	m.locs = grow(m.locs, m.locTab.Len()) // read only where locKind says resolved
+	m.locKind = resize(m.locKind, m.locTab.Len())
 	m.stacks = resize(m.stacks, m.stkTab.Len())
 	m.stackCPU = resize(m.stackCPU, m.stkTab.Len())
 	m.slab = m.slab[:0]
 	m.evRefs = m.evRefs[:0]
+	m.noName = [framename.Other + 1]fnMemo{}
+	m.classes = append(m.classes[:0], masks{})
+	m.clsTab.reset(0)
 	m.touched = m.touched[:0]
 	clear(m.frameTypes)
 	return m
@@ -209,8 +236,17 @@ func putMessage(m *message) {
 	}
 	// Drop references into the caller's pdata before pooling.
 	*m = message{fnMemo: m.fnMemo, locs: m.locs, slab: m.slab[:0], stacks: m.stacks, evRefs: m.evRefs[:0],
-		stackCPU: m.stackCPU, touched: m.touched[:0], frameTypes: m.frameTypes, aggTab: m.aggTab, aggs: m.aggs[:0]}
+		stackCPU: m.stackCPU, touched: m.touched[:0], frameTypes: m.frameTypes, aggTab: m.aggTab, aggs: m.aggs[:0], top: m.top,
+		classes: m.classes[:0], clsTab: m.clsTab, locKind: m.locKind}
 	messagePool.Put(m)
+}
+
+// grow returns a slice of length n, reusing s's storage when it fits (not zeroed).
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 // resize returns a zeroed slice of length n, reusing s's storage when it fits.
@@ -292,55 +328,97 @@ func (m *message) loc(li int32) (*locMemo, bool) {
 	if li < 0 || int(li) >= len(m.locs) {
 		return nil, false
 	}
-	lm := &m.locs[li]
-	switch lm.state {
-	case 1:
-		return lm, true
-	case 2:
+	switch k := m.locKind[li]; {
+	case k&lkOK != 0:
+		return &m.locs[li], true
+	case k&lkInvalid != 0:
 		return nil, false
 	}
-	lm.state = 2
+	m.locKind[li] = lkInvalid
 	l := m.locTab.At(int(li))
 	hint, ok := m.frameType(l)
 	if !ok {
 		return nil, false
 	}
-	lm.off = int32(len(m.slab))
+	off := int32(len(m.slab))
 	lines := l.Lines()
 	for i := 0; i < lines.Len(); i++ {
 		fi := lines.At(i).FunctionIndex()
 		if fi < 0 || int(fi) >= len(m.fnMemo) {
 			return nil, false
 		}
-		bits, ok := m.function(fi, hint)
+		fm, ok := m.function(fi, hint)
 		if !ok {
 			return nil, false
 		}
-		m.slab = append(m.slab, slot{classBits: bits, fn: fi, hint: hint})
+		m.slab = append(m.slab, slot{fn: fi, cls: fm.cls, dialect: fm.dialect, hint: hint})
 	}
 	if lines.Len() == 0 {
 		// An unsymbolized frame (eBPF native without symbols): a frame with no
 		// name still separates callers from callees for cut-offs.
-		m.slab = append(m.slab, slot{classBits: m.classify("", "", hint).classBits, fn: -1, hint: hint})
+		fm := &m.noName[hint]
+		if !fm.set {
+			*fm = m.memo(m.classify("", "", hint), hint)
+		}
+		m.slab = append(m.slab, slot{fn: -1, cls: fm.cls, dialect: fm.dialect, hint: hint})
 	}
-	lm.n = int32(len(m.slab)) - lm.off
-	lm.state = 1
+	lm := &m.locs[li]
+	lm.off, lm.n = off, int32(len(m.slab))-off
+	kind := uint8(lkOK)
+	if c := &m.slab[off]; lm.n == 1 && c.dialect <= lkDialect {
+		if ms := &m.classes[c.cls]; ms.root|ms.excl|ms.tags == 0 {
+			kind |= lkIdle | uint8(c.dialect)
+			if c.cls == 0 {
+				kind |= lkPlain
+			}
+		}
+	}
+	m.locKind[li] = kind
 	return lm, true
 }
 
-func (m *message) function(fi int32, hint framename.Dialect) (classBits, bool) {
+func (m *message) function(fi int32, hint framename.Dialect) (fnMemo, bool) {
 	fm := &m.fnMemo[fi]
 	if fm.set && fm.hint == hint {
-		return fm.bits, true
+		return *fm, true
 	}
 	c, ok := m.class(fi, hint)
 	if !ok {
-		return classBits{}, false
+		return fnMemo{}, false
 	}
+	v := m.memo(c, hint)
 	if !fm.set {
-		*fm = fnMemo{hint: hint, set: true, bits: c.classBits}
+		*fm = v
 	}
-	return c.classBits, true
+	return v, true
+}
+
+// memo is a class as the message's frames hold it: its masks interned.
+func (m *message) memo(c *fnClass, hint framename.Dialect) fnMemo {
+	return fnMemo{set: true, hint: hint, dialect: c.dialect, cls: m.intern(c)}
+}
+
+// intern returns the index of c's masks in m.classes, adding them if new.
+func (m *message) intern(c *fnClass) uint32 {
+	if c.masks == (masks{}) {
+		return 0
+	}
+	if 2*len(m.classes) >= len(m.clsTab.keys) {
+		m.clsTab.reset(2 * len(m.classes))
+		for i := 1; i < len(m.classes); i++ {
+			*m.clsTab.find(m.classes[i].hash()) = int32(i)
+		}
+	}
+	v := m.clsTab.find(c.mhash)
+	if *v >= 0 && m.classes[*v] == c.masks {
+		return uint32(*v)
+	}
+	if *v < 0 {
+		*v = int32(len(m.classes))
+	}
+	// else a hash collision: keep the entry, add c's masks unshared.
+	m.classes = append(m.classes, c.masks)
+	return uint32(len(m.classes) - 1)
 }
 
 // class resolves a function's cached class (names for evidence included).
@@ -359,7 +437,8 @@ func (m *message) class(fi int32, hint framename.Dialect) (*fnClass, bool) {
 
 // stack computes a stack's rule mask: walk root→leaf once, tracking per rule
 // (bit) whether an exclusion was seen, a root armed it, and a cut-off ended
-// it. The same walk hashes each armed rule's evidence window.
+// it. Idle frames (most) only feed the dialect. Charged rules hash their
+// evidence window after the walk, from the frame that armed them.
 func (m *message) stack(si int32) *stackMemo {
 	if si < 0 || int(si) >= len(m.stacks) {
 		return nil
@@ -380,48 +459,49 @@ func (m *message) stack(si int32) *stackMemo {
 		stop = n - m.a.opts.MaxStackDepth
 		truncated = true
 	}
-	var excluded, armed, cut, tags, open uint64
-	var p1, p2 uint64              // identities of the two previous frames
-	hash, left := &m.hash, &m.left // entries are set before use: no zeroing per stack
+	var excluded, armed, cut, tags uint64
+	kinds := m.locKind
 	dialect := framename.Unknown
+	dialectOpen := true // dialect is Unknown, Native or Kernel: a later frame may still set it
 	for i := n - 1; i >= stop; i-- {
 		li := locs.At(i)
-		var lm *locMemo
-		if li >= 0 && int(li) < len(m.locs) && m.locs[li].state == 1 {
-			lm = &m.locs[li] // resolved earlier in this message
-		} else {
-			var ok bool
-			if lm, ok = m.loc(li); !ok {
-				return nil
-			}
+		if uint(li) >= uint(len(kinds)) {
+			return nil
 		}
-		for j := lm.off + lm.n - 1; j >= lm.off; j-- {
-			c := &m.slab[j]
-			cut |= armed & (c.cut | c.notPass)
-			excluded |= c.excl &^ armed
-			now := c.root &^ excluded &^ armed
-			armed |= now
-			tags |= c.tags
-			if dialect == framename.Unknown || dialect == framename.Native || dialect == framename.Kernel {
+		k := kinds[li]
+		if k&lkIdle != 0 && (armed == 0 || k&lkPlain != 0) {
+			if dialectOpen {
+				if d := framename.Dialect(k & lkDialect); d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
+					dialect = d
+					dialectOpen = d == framename.Native || d == framename.Kernel
+				}
+			}
+			continue
+		}
+		lm, ok := m.loc(li)
+		if !ok {
+			return nil
+		}
+		for j := lm.n - 1; j >= 0; j-- {
+			c := &m.slab[lm.off+j]
+			if c.cls != 0 {
+				k := &m.classes[c.cls]
+				cut |= armed & (k.cut | k.notPass)
+				excluded |= k.excl &^ armed
+				now := k.root &^ excluded &^ armed
+				armed |= now
+				tags |= k.tags
+				for r := now; r != 0; r &= r - 1 {
+					b := bits.TrailingZeros64(r)
+					m.armLoc[b], m.armLine[b] = int32(i), j
+				}
+			}
+			if dialectOpen {
 				if d := c.dialect; d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
 					dialect = d
+					dialectOpen = d == framename.Native || d == framename.Kernel
 				}
 			}
-			id := uint64(uint32(c.fn)) | uint64(c.hint)<<32
-			for r := now; r != 0; r &= r - 1 {
-				b := bits.TrailingZeros64(r)
-				hash[b] = mix(mix(fnvOffset, p2), p1)
-				left[b] = evBelow + 1
-			}
-			open |= now
-			for r := open; r != 0; r &= r - 1 {
-				b := bits.TrailingZeros64(r)
-				hash[b] = mix(hash[b], id)
-				if left[b]--; left[b] == 0 {
-					open &^= 1 << uint(b)
-				}
-			}
-			p2, p1 = p1, id
 		}
 	}
 	sm.rules = armed &^ cut
@@ -435,7 +515,7 @@ func (m *message) stack(si int32) *stackMemo {
 		sm.evOff = int32(len(m.evRefs))
 		for r := sm.rules; r != 0; r &= r - 1 {
 			b := bits.TrailingZeros64(r)
-			m.evRefs = append(m.evRefs, evRef{rule: b, hash: hash[b]})
+			m.evRefs = append(m.evRefs, evRef{rule: b, hash: m.windowHash(locs, stop, int(m.armLoc[b]), int(m.armLine[b]))})
 		}
 		sm.evN = uint8(len(m.evRefs) - int(sm.evOff))
 	}
@@ -446,6 +526,57 @@ func (m *message) stack(si int32) *stackMemo {
 	}
 	return sm
 }
+
+// windowHash hashes the evidence window of a rule armed at line j of
+// location locs[i] of a walked stack: the two callers above it (0 when the
+// stack has fewer), then that frame and up to evBelow frames below it.
+func (m *message) windowHash(locs pcommon.Int32Slice, stop, i, j int) uint64 {
+	var p1, p2 uint64
+	pi, pj, ok := m.rootward(locs, i, j)
+	if ok {
+		p1 = m.frameID(locs, pi, pj)
+		if pi, pj, ok = m.rootward(locs, pi, pj); ok {
+			p2 = m.frameID(locs, pi, pj)
+		}
+	}
+	h := mix(mix(fnvOffset, p2), p1)
+	ok = true
+	for f := 0; f <= evBelow && ok; f++ {
+		h = mix(h, m.frameID(locs, i, j))
+		i, j, ok = m.leafward(locs, stop, i, j)
+	}
+	return h
+}
+
+// A walked stack's frames root→leaf are, for i from the root-most location
+// down to stop, lines n-1 … 0 of location locs[i]: rootward and leafward
+// step one frame.
+func (m *message) rootward(locs pcommon.Int32Slice, i, j int) (int, int, bool) {
+	if j+1 < int(m.locs[locs.At(i)].n) {
+		return i, j + 1, true
+	}
+	if i+1 < locs.Len() {
+		return i + 1, 0, true
+	}
+	return 0, 0, false
+}
+
+func (m *message) leafward(locs pcommon.Int32Slice, stop, i, j int) (int, int, bool) {
+	if j > 0 {
+		return i, j - 1, true
+	}
+	if i-1 >= stop {
+		return i - 1, int(m.locs[locs.At(i-1)].n) - 1, true
+	}
+	return 0, 0, false
+}
+
+func (m *message) frameID(locs pcommon.Int32Slice, i, j int) uint64 {
+	return m.slab[m.locs[locs.At(i)].off+int32(j)].id()
+}
+
+// id is a frame's identity in evidence windows.
+func (s *slot) id() uint64 { return uint64(uint32(s.fn)) | uint64(s.hint)<<32 }
 
 const (
 	fnvOffset = 14695981039346656037

@@ -12,59 +12,83 @@ import (
 // per (name, file, frame type) and shared by every profile that holds it.
 type fnClass struct {
 	frame framename.Frame
-	classBits
+	masks
+	mhash   uint64 // hash of masks, for the per-message class table
+	dialect framename.Dialect
 }
 
-// classBits is the pointer-free part of a class that the per-message memo
-// copies, so the hot walk touches contiguous memory and no write barriers.
-type classBits struct {
+// masks are the rule bits of a frame. Most frames have none; a message keeps
+// each distinct value once and its frames refer to it by index.
+type masks struct {
 	root    uint64 // rules whose root patterns match
 	excl    uint64 // rules whose exclusion patterns match
 	cut     uint64 // rules whose explicit cut-offs match
 	notPass uint64 // rules with cutoff_unless that this frame is not part of
 	tags    uint64 // global tag bits
-	dialect framename.Dialect
 }
 
-type fnKey struct {
-	name, file string
-	hint       framename.Dialect
+func (c *masks) hash() uint64 {
+	return mix(mix(mix(mix(mix(fnvOffset, c.root), c.excl), c.cut), c.notPass), c.tags)
+}
+
+// fnEntry is one (file, frame type) variant of a function name in the cache.
+type fnEntry struct {
+	file  string
+	hint  framename.Dialect
+	class *fnClass
+	next  *fnEntry
 }
 
 // fnCache is bounded: when full it starts over, which costs one
-// re-classification per function rather than unbounded memory.
+// re-classification per function rather than unbounded memory. It is keyed
+// by name alone (a string map hashes one string; a struct key hashes two
+// and compares through a generic equality) with the few (file, frame type)
+// variants of a name chained behind it.
 type fnCache struct {
 	mu     sync.RWMutex
-	m      map[fnKey]*fnClass
+	m      map[string]*fnEntry
+	n      int // entries, variants included
 	max    int
 	resets int64
 }
 
-func newFnCache(max int) *fnCache { return &fnCache{m: make(map[fnKey]*fnClass), max: max} }
+func newFnCache(max int) *fnCache { return &fnCache{m: make(map[string]*fnEntry), max: max} }
 
-func (c *fnCache) get(k fnKey) *fnClass {
-	c.mu.RLock()
-	v := c.m[k]
-	c.mu.RUnlock()
-	return v
+// lookup needs the read lock held.
+func (c *fnCache) lookup(name, file string, hint framename.Dialect) *fnClass {
+	for e := c.m[name]; e != nil; e = e.next {
+		if e.hint == hint && e.file == file {
+			return e.class
+		}
+	}
+	return nil
 }
 
-func (c *fnCache) put(k fnKey, v *fnClass) {
+func (c *fnCache) put(name, file string, hint framename.Dialect, v *fnClass) *fnClass {
 	c.mu.Lock()
-	if len(c.m) >= c.max {
-		c.m = make(map[fnKey]*fnClass)
+	defer c.mu.Unlock()
+	if old := c.lookup(name, file, hint); old != nil {
+		return old // another message classified it meanwhile
+	}
+	if c.n >= c.max {
+		c.m = make(map[string]*fnEntry)
+		c.n = 0
 		c.resets++
 	}
 	// Clone so the cache never pins a decoded message's memory.
-	k.name, k.file = strings.Clone(k.name), strings.Clone(k.file)
-	c.m[k] = v
-	c.mu.Unlock()
+	head, ok := c.m[name]
+	if !ok {
+		name = strings.Clone(name)
+	}
+	c.m[name] = &fnEntry{file: strings.Clone(file), hint: hint, class: v, next: head}
+	c.n++
+	return v
 }
 
 func (c *fnCache) len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return len(c.m)
+	return c.n
 }
 
 // classify returns the cached class of a function for one message: the
@@ -72,19 +96,16 @@ func (c *fnCache) len() int {
 // function would cost more than the look-up) and drops it to insert.
 func (m *message) classify(name, file string, hint framename.Dialect) *fnClass {
 	c := m.a.cache
-	k := fnKey{name: name, file: file, hint: hint}
 	if !m.rlocked {
 		c.mu.RLock()
 		m.rlocked = true
 	}
-	if v := c.m[k]; v != nil {
+	if v := c.lookup(name, file, hint); v != nil {
 		return v
 	}
 	c.mu.RUnlock()
 	m.rlocked = false
-	v := m.a.compute(name, file, hint)
-	c.put(k, v)
-	return v
+	return c.put(name, file, hint, m.a.compute(name, file, hint))
 }
 
 // releaseCache drops the read lock a message may hold.
@@ -151,6 +172,7 @@ func (a *Analyzer) compute(name, file string, hint framename.Dialect) *fnClass {
 			c.notPass |= r.bit
 		}
 	}
+	c.mhash = c.masks.hash()
 	return c
 }
 

@@ -1,6 +1,8 @@
 package attribution
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -58,27 +60,69 @@ func (m *message) flushEvidence(ss *ServiceStats) {
 			}
 		}
 	}
-	sort.Slice(m.aggs, func(i, j int) bool {
-		a, b := &m.aggs[i], &m.aggs[j]
-		switch {
-		case a.rule != b.rule:
-			return a.rule < b.rule
-		case a.cpu != b.cpu:
-			return a.cpu > b.cpu
-		}
-		return a.rep < b.rep
-	})
 	K := m.a.opts.MaxEvidenceStacks
-	for i := 0; i < len(m.aggs); {
-		j := i
-		for j < len(m.aggs) && m.aggs[j].rule == m.aggs[i].rule {
-			if j-i < K {
-				m.addCandidate(ss, m.aggs[j].rule, m.aggs[j].rep, m.aggs[j].cpu)
+	if K > maxSelect {
+		slices.SortFunc(m.aggs, func(a, b agg) int {
+			switch {
+			case a.rule != b.rule:
+				return cmp.Compare(a.rule, b.rule)
+			case heavier(&a, &b):
+				return -1
+			case heavier(&b, &a):
+				return 1
 			}
-			j++
+			return 0
+		})
+		for i := 0; i < len(m.aggs); {
+			j := i
+			for j < len(m.aggs) && m.aggs[j].rule == m.aggs[i].rule {
+				if j-i < K {
+					m.addCandidate(ss, m.aggs[j].rule, m.aggs[j].rep, m.aggs[j].cpu)
+				}
+				j++
+			}
+			i = j
 		}
-		i = j
+		return
 	}
+	// Only the K heaviest windows of each rule become candidates: select them
+	// (a rule's windows have distinct representatives, so the order is total)
+	// instead of sorting every window.
+	m.top = resize(m.top, len(m.a.rules)*K)
+	var n [64]int
+	for i := range m.aggs {
+		g := &m.aggs[i]
+		top := m.top[g.rule*K : g.rule*K+K]
+		c := n[g.rule]
+		if c == K {
+			if !heavier(g, &top[K-1]) {
+				continue
+			}
+			c--
+		} else {
+			n[g.rule]++
+		}
+		for c > 0 && heavier(g, &top[c-1]) {
+			top[c] = top[c-1]
+			c--
+		}
+		top[c] = *g
+	}
+	for r := range m.a.rules {
+		for _, g := range m.top[r*K : r*K+n[r]] {
+			m.addCandidate(ss, g.rule, g.rep, g.cpu)
+		}
+	}
+}
+
+// maxSelect: up to this many evidence stacks per rule, flushEvidence selects
+// them by insertion; beyond, it sorts.
+const maxSelect = 16
+
+// heavier orders a rule's evidence windows: more CPU first, then the lower
+// representative stack.
+func heavier(a, b *agg) bool {
+	return a.cpu > b.cpu || a.cpu == b.cpu && a.rep < b.rep
 }
 
 // hashTable maps window hashes to aggregate indices: open addressing with
@@ -137,10 +181,10 @@ func (m *message) rootToLeaf(si int32, buf []slot) []slot {
 }
 
 // armAt replays the exclusion/root logic to find the frame that armed a rule.
-func armAt(frames []slot, bit uint64) int {
+func (m *message) armAt(frames []slot, bit uint64) int {
 	var excluded uint64
 	for i := range frames {
-		c := &frames[i]
+		c := &m.classes[frames[i].cls]
 		excluded |= c.excl
 		if c.root&bit != 0 && excluded&bit == 0 {
 			return i
@@ -198,7 +242,7 @@ func (m *message) evidenceFrames(si int32, bit uint64) ([]string, framename.Dial
 	if len(all) == 0 {
 		return nil, framename.Unknown
 	}
-	at := armAt(all, bit)
+	at := m.armAt(all, bit)
 	from, to := max(at-evAbove, 0), min(at+evBelow+1, len(all))
 	frames := make([]string, 0, to-from+2)
 	for _, c := range all[from:to] {
