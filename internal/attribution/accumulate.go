@@ -129,7 +129,7 @@ type message struct {
 	noName     [framename.Other + 1]fnMemo // unsymbolized frames, by frame type
 	locs       []locMemo
 	locKind    []uint8 // per location: lk* bits, what the stack walk needs of it
-	slab       []slot // frames of resolved locations
+	slab       []slot  // frames of resolved locations
 	stacks     []stackMemo
 	evRefs     []evRef // evidence windows of charged stacks
 
@@ -146,7 +146,7 @@ type message struct {
 	aggTab   hashTable
 	aggs     []agg
 	top      []agg // flushEvidence: the heaviest windows per rule
-	rlocked  bool // holds the class cache's read lock
+	rlocked  bool  // holds the class cache's read lock
 }
 
 // slot is one frame of a location (a line: inlined frames are separate).
