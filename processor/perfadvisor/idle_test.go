@@ -48,7 +48,7 @@ func TestStoppedProfileStreamResolves(t *testing.T) {
 	assert.Equal(t, []string{"perfadvisor.finding.resolved regex_compile_hot_path"}, eventNames(h.lSink.AllLogs()))
 	require.NotEmpty(t, h.mSink.AllMetrics())
 	last := h.mSink.AllMetrics()[len(h.mSink.AllMetrics())-1]
-	assert.False(t, hasMetric(last, metricFindingActive))
+	assert.False(t, hasRecorded(last, metricFindingActive))
 	assert.False(t, hasMetric(last, metricServiceCPUUsage), "no cores for services that stopped")
 	assert.True(t, hasMetric(last, metricServiceProfiledCPU), "cumulative sums keep their series")
 }
@@ -66,7 +66,10 @@ func TestStoppedMetricStreamResolves(t *testing.T) {
 	h.clock.set(h.clock.now().Add(cfg.MetricsWindow))
 	h.sched.fire()
 	assert.Contains(t, eventNames(h.lSink.AllLogs()), "perfadvisor.finding.resolved service_cpu_outlier")
+	markers := 0
 	for _, md := range h.mSink.AllMetrics() {
-		assert.False(t, hasMetric(md, metricFindingActive))
+		assert.False(t, hasRecorded(md, metricFindingActive))
+		markers += len(points(md, metricFindingActive, "service_cpu_outlier"))
 	}
+	assert.Equal(t, 1, markers, "one staleness marker ends the resolved finding's series")
 }

@@ -38,7 +38,13 @@ type metricsEmitter struct {
 	e    *engine
 	next consumer.Metrics
 	loop loop
+	// shown holds the findings this emitter last reported as firing, so a
+	// resolved one gets a staleness marker (read by the emit loop only).
+	shown map[findingSeries]struct{}
 }
+
+// findingSeries names one finding's gauge series downstream.
+type findingSeries struct{ service, rule, severity string }
 
 func newMetricsEmitter(e *engine, next consumer.Metrics, schedule scheduleFunc) *metricsEmitter {
 	return &metricsEmitter{e: e, next: next, loop: loop{schedule: schedule}}
@@ -62,6 +68,7 @@ func (m *metricsEmitter) emit(ctx context.Context) {
 	m.e.tick(wall)
 	md := m.e.advisoryMetrics(wall)
 	m.e.tel.drop(reasonInvalidSignal, int64(dropNonFinite(md)))
+	m.shown = markResolved(md, m.shown, pcommon.NewTimestampFromTime(wall))
 	if md.ResourceMetrics().Len() == 0 {
 		return
 	}
@@ -128,9 +135,9 @@ func (e *engine) advisoryMetrics(wall time.Time) pmetric.Metrics {
 		sm.Scope().SetName(metadata.ScopeName)
 		ms := sm.Metrics()
 		if len(v.firing) > 0 {
-			active := gauge(ms, metricFindingActive, "{finding}", "1 while a finding is raised.")
-			ratio := gauge(ms, metricFindingCPURatio, "1", "Share of the service's CPU attributed to the rule.")
-			expected := gauge(ms, metricFindingExpected, "1", "Share of CPU the fix is expected to save.")
+			active := findingGauge(ms, metricFindingActive)
+			ratio := findingGauge(ms, metricFindingCPURatio)
+			expected := findingGauge(ms, metricFindingExpected)
 			for _, a := range v.firing {
 				sev := string(a.Severity)
 				dp := active.DataPoints().AppendEmpty()
@@ -189,6 +196,75 @@ func (e *engine) advisoryMetrics(wall time.Time) pmetric.Metrics {
 		}
 	}
 	return md
+}
+
+// markResolved appends, for each finding shown last time and not firing now,
+// a point flagged "no recorded value" on its three gauges: Prometheus
+// exporters turn that into a staleness marker (or delete the series), so an
+// alert resolves at once instead of after the exporter's metric_expiration.
+// It returns the findings firing in md.
+func markResolved(md pmetric.Metrics, shown map[findingSeries]struct{}, ts pcommon.Timestamp) map[findingSeries]struct{} {
+	now := map[findingSeries]struct{}{}
+	scopes := map[string]pmetric.ScopeMetrics{} // the service's own advice, where the markers go
+	for _, rm := range md.ResourceMetrics().All() {
+		svc, _ := rm.Resource().Attributes().Get(attrServiceName)
+		for _, sm := range rm.ScopeMetrics().All() {
+			if sm.Scope().Name() == metadata.ScopeName {
+				scopes[svc.AsString()] = sm
+			}
+			for _, m := range sm.Metrics().All() {
+				if m.Name() != metricFindingActive || m.Type() != pmetric.MetricTypeGauge {
+					continue
+				}
+				for _, dp := range m.Gauge().DataPoints().All() {
+					rule, _ := dp.Attributes().Get(attrRule)
+					sev, _ := dp.Attributes().Get(attrSeverity)
+					now[findingSeries{svc.AsString(), rule.AsString(), sev.AsString()}] = struct{}{}
+				}
+			}
+		}
+	}
+	var gone []findingSeries
+	for k := range shown {
+		if _, ok := now[k]; !ok {
+			gone = append(gone, k)
+		}
+	}
+	sort.Slice(gone, func(i, j int) bool {
+		if gone[i].service != gone[j].service {
+			return gone[i].service < gone[j].service
+		}
+		return gone[i].rule < gone[j].rule
+	})
+	for _, k := range gone {
+		sm, ok := scopes[k.service]
+		if !ok {
+			rm := md.ResourceMetrics().AppendEmpty()
+			rm.Resource().Attributes().PutStr(attrServiceName, k.service)
+			sm = rm.ScopeMetrics().AppendEmpty()
+			sm.Scope().SetName(metadata.ScopeName)
+			scopes[k.service] = sm
+		}
+		for _, name := range []string{metricFindingActive, metricFindingCPURatio, metricFindingExpected} {
+			dp := findingGauge(sm.Metrics(), name).DataPoints().AppendEmpty()
+			findingAttrs(dp.Attributes(), k.rule, k.severity)
+			dp.SetTimestamp(ts)
+			dp.SetFlags(pmetric.DefaultDataPointFlags.WithNoRecordedValue(true))
+		}
+	}
+	return now
+}
+
+// findingGauges gives the unit and description of the per-finding gauges.
+var findingGauges = map[string][2]string{
+	metricFindingActive:   {"{finding}", "1 while a finding is raised."},
+	metricFindingCPURatio: {"1", "Share of the service's CPU attributed to the rule."},
+	metricFindingExpected: {"1", "Share of CPU the fix is expected to save."},
+}
+
+func findingGauge(ms pmetric.MetricSlice, name string) pmetric.Gauge {
+	g := findingGauges[name]
+	return gauge(ms, name, g[0], g[1])
 }
 
 func gauge(ms pmetric.MetricSlice, name, unit, desc string) pmetric.Gauge {

@@ -56,7 +56,12 @@ func TestStreamRaisesThenResolves(t *testing.T) {
 	}
 	require.NotZero(t, firing.ResourceMetrics().Len(), "no metrics while firing")
 	require.NotZero(t, resolved.ResourceMetrics().Len(), "no metrics after resolving")
-	assert.False(t, hasMetric(resolved, metricFindingActive), "the finding series must end when resolved")
+	assert.False(t, hasRecorded(resolved, metricFindingActive), "the finding series must end when resolved")
+	for _, name := range []string{metricFindingActive, metricFindingCPURatio, metricFindingExpected} {
+		stale := points(resolved, name, "regex_compile_hot_path")
+		require.Len(t, stale, 1, "%s ends with one staleness marker", name)
+		assert.True(t, stale[0].Flags().NoRecordedValue(), "%s ends with a no-recorded-value point", name)
+	}
 
 	// Figures the golden files hold, stated for a reader.
 	ratio, ok := gaugeValue(firing, metricFindingCPURatio, "regex_compile_hot_path")
@@ -139,7 +144,18 @@ func hasMetric(md pmetric.Metrics, name string) bool {
 	return false
 }
 
-// points returns the data points of name whose perfadvisor.rule is rule ("" = none).
+// hasRecorded reports whether md holds a point of name with a value (not a
+// staleness marker).
+func hasRecorded(md pmetric.Metrics, name string) bool {
+	for _, dp := range points(md, name, "*") {
+		if !dp.Flags().NoRecordedValue() {
+			return true
+		}
+	}
+	return false
+}
+
+// points returns the data points of name whose perfadvisor.rule is rule ("" = none, "*" = any).
 func points(md pmetric.Metrics, name, rule string) []pmetric.NumberDataPoint {
 	var out []pmetric.NumberDataPoint
 	for _, rm := range md.ResourceMetrics().All() {
@@ -160,7 +176,7 @@ func points(md pmetric.Metrics, name, rule string) []pmetric.NumberDataPoint {
 					if r, ok := dp.Attributes().Get(attrRule); ok {
 						got = r.AsString()
 					}
-					if got == rule {
+					if got == rule || rule == "*" {
 						out = append(out, dp)
 					}
 				}
