@@ -12,6 +12,7 @@ import (
 	"github.com/perfadvisor/perfadvisor/internal/fleet"
 	"github.com/perfadvisor/perfadvisor/internal/inputfile"
 	"github.com/perfadvisor/perfadvisor/internal/report"
+	"github.com/perfadvisor/perfadvisor/processor/perfadvisor"
 )
 
 func cmdAnalyze(args []string, stdout io.Writer) error {
@@ -46,7 +47,7 @@ func cmdAnalyze(args []string, stdout io.Writer) error {
 
 // session is one command's catalog, options and input format.
 type session struct {
-	cfg   *fileConfig
+	cfg   *perfadvisor.Config
 	cat   *catalog.Catalog
 	opts  attribution.Options
 	force inputfile.Format
@@ -82,17 +83,12 @@ func newSession(a *cmdArgs) (*session, error) {
 		}
 		*f.dst = n
 	}
+	opts := cfg.AnalyzerOptions()
+	opts.DefaultService = a.flags["service"]
 	return &session{
-		cfg: cfg,
-		cat: cat,
-		opts: attribution.Options{
-			ServiceAttributes: cfg.ServiceAttributes,
-			DefaultService:    a.flags["service"],
-			MaxServices:       cfg.Limits.MaxServices,
-			MaxEvidenceStacks: cfg.Limits.MaxEvidenceStacks,
-			MinSamples:        cfg.MinSamples,
-			MaxSamplingHz:     cfg.MaxSamplingHz,
-		},
+		cfg:   cfg,
+		cat:   cat,
+		opts:  opts,
 		force: force,
 		lim:   lim,
 	}, nil

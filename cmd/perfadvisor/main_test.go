@@ -49,6 +49,7 @@ func TestExitCodes(t *testing.T) {
 	rand.New(rand.NewSource(7)).Read(random)
 	badConfig := tempFile(t, "bad.yaml", []byte("rules: [this is not a map"))
 	unknownKey := tempFile(t, "unknown.yaml", []byte("no_such_key: 1\n"))
+	badValue := tempFile(t, "badvalue.yaml", []byte("min_samples: -1\n"))
 
 	tests := []struct {
 		name       string
@@ -67,6 +68,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad size flag", []string{"analyze", "--max-file-bytes", "-5", fx("regex-a", "cpu.pb.gz")}, exitUsage, "--max-file-bytes"},
 		{"unparsable config", []string{"analyze", "--config", badConfig, fx("regex-a", "cpu.pb.gz")}, exitUsage, "--config"},
 		{"config with an unknown key", []string{"analyze", "--config", unknownKey, fx("regex-a", "cpu.pb.gz")}, exitUsage, "no_such_key"},
+		{"config the processor would refuse", []string{"analyze", "--config", badValue, fx("regex-a", "cpu.pb.gz")}, exitUsage, "min_samples must be 0 or more"},
 		{"missing config", []string{"rules", "--config", filepath.Join(t.TempDir(), "none.yaml")}, exitUsage, "no such file"},
 		{"rules with a file", []string{"rules", "x.pb.gz"}, exitUsage, "takes no files"},
 		{"compare without after", []string{"compare", "--before", fx("regex-a", "cpu.pb.gz")}, exitUsage, "--after"},

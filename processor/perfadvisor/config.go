@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/perfadvisor/perfadvisor/internal/attribution"
 	"github.com/perfadvisor/perfadvisor/internal/catalog"
 )
 
@@ -110,18 +111,31 @@ func (c *Config) Validate() error {
 	}
 	if len(errs) == 0 {
 		// The catalog names an unknown rule id or a bad custom rule field itself.
-		if _, err := c.catalog(); err != nil {
+		if _, err := c.Catalog(); err != nil {
 			add("rules/custom_rules: %w", err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// catalog is the built-in catalog with this config's overrides and custom rules.
-func (c *Config) catalog() (*catalog.Catalog, error) {
+// Catalog is the built-in catalog with this config's overrides and custom
+// rules. The CLI reads the same config, so both judge with one catalog.
+func (c *Config) Catalog() (*catalog.Catalog, error) {
 	base, err := catalog.Default()
 	if err != nil {
 		return nil, fmt.Errorf("built-in catalog: %w", err)
 	}
 	return base.With(c.Rules, c.CustomRules)
+}
+
+// AnalyzerOptions are the engine options this config sets; the CLI adds its
+// --service as DefaultService.
+func (c *Config) AnalyzerOptions() attribution.Options {
+	return attribution.Options{
+		ServiceAttributes: c.ServiceAttributes,
+		MaxServices:       c.Limits.MaxServices,
+		MaxEvidenceStacks: c.Limits.MaxEvidenceStacks,
+		MinSamples:        c.MinSamples,
+		MaxSamplingHz:     c.MaxSamplingHz,
+	}
 }

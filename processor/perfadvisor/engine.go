@@ -58,17 +58,11 @@ type engine struct {
 }
 
 func newEngine(set processor.Settings, cfg *Config, now func() time.Time) (*engine, error) {
-	cat, err := cfg.catalog()
+	cat, err := cfg.Catalog()
 	if err != nil {
 		return nil, fmt.Errorf("perfadvisor: %w", err)
 	}
-	an, err := attribution.New(cat, attribution.Options{
-		ServiceAttributes: cfg.ServiceAttributes,
-		MaxServices:       cfg.Limits.MaxServices,
-		MaxEvidenceStacks: cfg.Limits.MaxEvidenceStacks,
-		MinSamples:        cfg.MinSamples,
-		MaxSamplingHz:     cfg.MaxSamplingHz,
-	})
+	an, err := attribution.New(cat, cfg.AnalyzerOptions())
 	if err != nil {
 		return nil, fmt.Errorf("perfadvisor: %w", err)
 	}
