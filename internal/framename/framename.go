@@ -203,6 +203,9 @@ func infer(name, file string) Dialect {
 	case strings.HasSuffix(file, ".cs"):
 		return DotNet
 	}
+	if strings.HasSuffix(name, "_[k]") { // async-profiler's annotated kernel frame
+		return Kernel
+	}
 	if strings.Contains(name, "::") || strings.Contains(name, " [clone ") || trimCloneSuffix(name) != name {
 		return Native
 	}
@@ -218,6 +221,10 @@ func infer(name, file string) Dialect {
 // looksJVM: `<ret> pkg.Class.m(args)` (eBPF HotSpot) or `pkg/Class.m` where
 // the class segment starts upper-case (Go package paths are lower-case).
 func looksJVM(name string) bool {
+	// async-profiler's `sig` style: `pkg/Class.m(Ljava/lang/String;)V`.
+	if p := strings.IndexByte(name, '('); p > 0 && strings.IndexByte(name[:p], ' ') < 0 && jvmDescriptor(name[p:]) {
+		return strings.IndexByte(name[:p], '.') > 0
+	}
 	if sp := strings.IndexByte(name, ' '); sp > 0 && strings.HasSuffix(name, ")") {
 		p := strings.IndexByte(name, '(')
 		return p > sp && strings.IndexByte(name[sp+1:p], '.') > 0
@@ -229,6 +236,54 @@ func looksJVM(name string) bool {
 	cls := name[slash+1:]
 	dot := strings.IndexByte(cls, '.')
 	return dot > 0 && cls[0] >= 'A' && cls[0] <= 'Z'
+}
+
+// jvmDescriptor reports whether s is a JVM method descriptor such as
+// `(Ljava/lang/String;[BI)V`, as async-profiler appends it with its `sig`
+// option (with `;` written `|` in its no-semicolon style), optionally
+// followed by an annotation such as `_[j]`.
+func jvmDescriptor(s string) bool {
+	s = trimAsyncProfilerSuffix(s)
+	if len(s) < 3 || s[0] != '(' {
+		return false
+	}
+	i := 1
+	field := func() bool {
+		for i < len(s) && s[i] == '[' {
+			i++
+		}
+		if i >= len(s) {
+			return false
+		}
+		switch s[i] {
+		case 'B', 'C', 'D', 'F', 'I', 'J', 'S', 'Z':
+			i++
+			return true
+		case 'L':
+			j := strings.IndexAny(s[i:], ";|")
+			if j < 2 {
+				return false
+			}
+			i += j + 1
+			return true
+		}
+		return false
+	}
+	for i < len(s) && s[i] != ')' {
+		if !field() {
+			return false
+		}
+	}
+	if i >= len(s) {
+		return false
+	}
+	i++ // ')'
+	if i < len(s) && s[i] == 'V' {
+		i++
+	} else if !field() {
+		return false
+	}
+	return i == len(s)
 }
 
 // looksGo: an import path or package name followed by a dot and an identifier.
@@ -297,6 +352,7 @@ func trimAsyncProfilerSuffix(name string) string {
 
 // normalizeNative strips compiler clone suffixes and C++ argument lists.
 func normalizeNative(name string) string {
+	name = trimAsyncProfilerSuffix(name)
 	if i := strings.Index(name, " [clone "); i > 0 {
 		name = name[:i]
 	}
