@@ -128,17 +128,16 @@ type message struct {
 	fnMemo     []fnMemo
 	noName     [framename.Other + 1]fnMemo // unsymbolized frames, by frame type
 	locs       []locMemo
-	locKind    []uint8 // per location: lk* bits, what the stack walk needs of it
-	slab       []slot  // frames of resolved locations
+	locInfo    []uint32 // per location: lk* bits, what the stack walk needs of it
+	slab       []slot   // frames of resolved locations
 	stacks     []stackMemo
 	evRefs     []evRef // evidence windows of charged stacks
 
-	// classes holds each distinct rule mask of the message once (0: none);
-	// clsTab finds a mask's index by its hash.
-	classes []masks
+	// classes holds each distinct effect of the message once (0: none);
+	// clsTab finds an effect's index by its hash.
+	classes []effect
 	clsTab  hashTable
-	armLoc  [64]int32 // per rule bit: the frame that armed it (location position, line)
-	armLine [64]int32
+	armLoc  [64]int32 // per rule bit: the position in the stack of the location that armed it
 
 	// CPU of charged stacks in the profile being read, for evidence.
 	stackCPU []float64
@@ -152,7 +151,7 @@ type message struct {
 // slot is one frame of a location (a line: inlined frames are separate).
 type slot struct {
 	fn      int32  // function index, -1 for an unsymbolized frame
-	cls     uint32 // the frame's rule masks: m.classes[cls]
+	cls     uint32 // the frame's effect: m.classes[cls]
 	dialect framename.Dialect
 	hint    framename.Dialect
 }
@@ -171,16 +170,21 @@ type locMemo struct {
 	n   int32
 }
 
-// locKind bits. 0 is an unseen location. A one-frame location whose frame
-// cannot arm a rule, exclude one or carry a tag is idle: until some rule is
-// armed, the stack walk only reads its dialect here (most frames); a plain one
+// locInfo bits. 0 is an unseen location. A location of one frame (most)
+// keeps that frame's dialect and class here, so the stack walk reads 4 bytes
+// per frame. If the frame cannot arm a rule, exclude one or carry a tag, it is
+// idle: until some rule is armed the walk only needs its dialect; a plain one
 // (no rule bits at all) stays that way below a root too.
 const (
-	lkDialect = 0x0f // the frame's dialect, for idle locations
-	lkIdle    = 0x10
-	lkPlain   = 0x20
-	lkOK      = 0x40
-	lkInvalid = 0x80
+	lkDialect  = 0x0f
+	lkOK       = 0x10
+	lkInvalid  = 0x20
+	lkOne      = 0x40  // one frame, whose dialect is here
+	lkEffect   = 0x80  // the location's effect (all its frames) is here
+	lkIdle     = 0x100 // with lkEffect: the effect is idle
+	lkPlain    = 0x200 // with lkEffect: the effect is none
+	lkClsShift = 10
+	lkMaxCls   = 1<<(32-lkClsShift) - 1
 )
 
 type stackMemo struct {
@@ -216,13 +220,13 @@ func getMessage(a *Analyzer, d pprofile.ProfilesDictionary) *message {
 	m.nStr = m.strs.Len()
 	m.fnMemo = resize(m.fnMemo, m.fns.Len())
 	m.locs = grow(m.locs, m.locTab.Len()) // read only where locKind says resolved
-	m.locKind = resize(m.locKind, m.locTab.Len())
+	m.locInfo = resize(m.locInfo, m.locTab.Len())
 	m.stacks = resize(m.stacks, m.stkTab.Len())
 	m.stackCPU = resize(m.stackCPU, m.stkTab.Len())
 	m.slab = m.slab[:0]
 	m.evRefs = m.evRefs[:0]
 	m.noName = [framename.Other + 1]fnMemo{}
-	m.classes = append(m.classes[:0], masks{})
+	m.classes = append(m.classes[:0], effect{})
 	m.clsTab.reset(0)
 	m.touched = m.touched[:0]
 	clear(m.frameTypes)
@@ -237,7 +241,7 @@ func putMessage(m *message) {
 	// Drop references into the caller's pdata before pooling.
 	*m = message{fnMemo: m.fnMemo, locs: m.locs, slab: m.slab[:0], stacks: m.stacks, evRefs: m.evRefs[:0],
 		stackCPU: m.stackCPU, touched: m.touched[:0], frameTypes: m.frameTypes, aggTab: m.aggTab, aggs: m.aggs[:0], top: m.top,
-		classes: m.classes[:0], clsTab: m.clsTab, locKind: m.locKind}
+		classes: m.classes[:0], clsTab: m.clsTab, locInfo: m.locInfo}
 	messagePool.Put(m)
 }
 
@@ -328,13 +332,13 @@ func (m *message) loc(li int32) (*locMemo, bool) {
 	if li < 0 || int(li) >= len(m.locs) {
 		return nil, false
 	}
-	switch k := m.locKind[li]; {
+	switch k := m.locInfo[li]; {
 	case k&lkOK != 0:
 		return &m.locs[li], true
 	case k&lkInvalid != 0:
 		return nil, false
 	}
-	m.locKind[li] = lkInvalid
+	m.locInfo[li] = lkInvalid
 	l := m.locTab.At(int(li))
 	hint, ok := m.frameType(l)
 	if !ok {
@@ -364,16 +368,30 @@ func (m *message) loc(li int32) (*locMemo, bool) {
 	}
 	lm := &m.locs[li]
 	lm.off, lm.n = off, int32(len(m.slab))-off
-	kind := uint8(lkOK)
-	if c := &m.slab[off]; lm.n == 1 && c.dialect <= lkDialect {
-		if ms := &m.classes[c.cls]; ms.root|ms.excl|ms.tags == 0 {
-			kind |= lkIdle | uint8(c.dialect)
-			if c.cls == 0 {
-				kind |= lkPlain
+	info := uint32(lkOK)
+	cls := m.slab[off].cls
+	if lm.n == 1 {
+		if d := m.slab[off].dialect; d <= lkDialect {
+			info |= lkOne | uint32(d)
+		}
+	} else {
+		// Inlined frames: their effects composed into one.
+		e := m.classes[m.slab[off+lm.n-1].cls]
+		for j := lm.n - 2; j >= 0; j-- {
+			e = e.then(m.classes[m.slab[off+j].cls])
+		}
+		cls = m.intern(e, e.hash())
+	}
+	if cls <= lkMaxCls {
+		info |= lkEffect | cls<<lkClsShift
+		if e := &m.classes[cls]; e.idle() {
+			info |= lkIdle
+			if cls == 0 {
+				info |= lkPlain
 			}
 		}
 	}
-	m.locKind[li] = kind
+	m.locInfo[li] = info
 	return lm, true
 }
 
@@ -393,14 +411,14 @@ func (m *message) function(fi int32, hint framename.Dialect) (fnMemo, bool) {
 	return v, true
 }
 
-// memo is a class as the message's frames hold it: its masks interned.
+// memo is a class as the message's frames hold it: its effect interned.
 func (m *message) memo(c *fnClass, hint framename.Dialect) fnMemo {
-	return fnMemo{set: true, hint: hint, dialect: c.dialect, cls: m.intern(c)}
+	return fnMemo{set: true, hint: hint, dialect: c.dialect, cls: m.intern(c.effect, c.ehash)}
 }
 
-// intern returns the index of c's masks in m.classes, adding them if new.
-func (m *message) intern(c *fnClass) uint32 {
-	if c.masks == (masks{}) {
+// intern returns the index of effect e (hash h) in m.classes, adding it if new.
+func (m *message) intern(e effect, h uint64) uint32 {
+	if e == (effect{}) {
 		return 0
 	}
 	if 2*len(m.classes) >= len(m.clsTab.keys) {
@@ -409,15 +427,15 @@ func (m *message) intern(c *fnClass) uint32 {
 			*m.clsTab.find(m.classes[i].hash()) = int32(i)
 		}
 	}
-	v := m.clsTab.find(c.mhash)
-	if *v >= 0 && m.classes[*v] == c.masks {
+	v := m.clsTab.find(h)
+	if *v >= 0 && m.classes[*v] == e {
 		return uint32(*v)
 	}
 	if *v < 0 {
 		*v = int32(len(m.classes))
 	}
-	// else a hash collision: keep the entry, add c's masks unshared.
-	m.classes = append(m.classes, c.masks)
+	// else a hash collision: keep the entry, add e unshared.
+	m.classes = append(m.classes, e)
 	return uint32(len(m.classes) - 1)
 }
 
@@ -459,49 +477,79 @@ func (m *message) stack(si int32) *stackMemo {
 		stop = n - m.a.opts.MaxStackDepth
 		truncated = true
 	}
-	var excluded, armed, cut, tags uint64
-	kinds := m.locKind
+	// The dialect is the root-most managed frame's, else the root-most known
+	// one's: the root frame alone usually tells.
 	dialect := framename.Unknown
-	dialectOpen := true // dialect is Unknown, Native or Kernel: a later frame may still set it
-	for i := n - 1; i >= stop; i-- {
+	for i := n - 1; i >= stop && (dialect == framename.Unknown || dialect == framename.Native || dialect == framename.Kernel); i-- {
 		li := locs.At(i)
-		if uint(li) >= uint(len(kinds)) {
-			return nil
-		}
-		k := kinds[li]
-		if k&lkIdle != 0 && (armed == 0 || k&lkPlain != 0) {
-			if dialectOpen {
-				if d := framename.Dialect(k & lkDialect); d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
-					dialect = d
-					dialectOpen = d == framename.Native || d == framename.Kernel
-				}
-			}
-			continue
-		}
 		lm, ok := m.loc(li)
 		if !ok {
 			return nil
 		}
+		if k := m.locInfo[li]; k&lkOne != 0 {
+			if d := framename.Dialect(k & lkDialect); d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
+				dialect = d
+			}
+			continue
+		}
 		for j := lm.n - 1; j >= 0; j-- {
-			c := &m.slab[lm.off+j]
-			if c.cls != 0 {
-				k := &m.classes[c.cls]
-				cut |= armed & (k.cut | k.notPass)
-				excluded |= k.excl &^ armed
-				now := k.root &^ excluded &^ armed
+			if d := m.slab[lm.off+j].dialect; d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
+				if dialect = d; d != framename.Native && d != framename.Kernel {
+					break
+				}
+			}
+		}
+	}
+	// The rules: per bit, excluded / armed / cut (see effect).
+	var excluded, armed, cut, tags uint64
+	infos, classes := m.locInfo, m.classes
+	skip := uint32(lkIdle) // no rule armed yet: idle locations change nothing
+	for i := n - 1; i >= stop; i-- {
+		li := locs.At(i)
+		if uint(li) >= uint(len(infos)) {
+			return nil
+		}
+		k := infos[li]
+		if k&skip != 0 {
+			continue
+		}
+		if k&lkOK == 0 {
+			if _, ok := m.loc(li); !ok {
+				return nil
+			}
+			infos, classes = m.locInfo, m.classes
+			k = infos[li]
+		}
+		if k&lkEffect != 0 {
+			e := &classes[k>>lkClsShift]
+			idle := ^(excluded | armed)
+			cut |= armed & e.cut
+			excluded |= idle & e.excl
+			now := idle & e.arm
+			armed |= now
+			cut |= now & e.armCut
+			tags |= e.tags
+			for r := now; r != 0; r &= r - 1 {
+				m.armLoc[bits.TrailingZeros64(r)] = int32(i)
+			}
+		} else {
+			// An effect index too large for locInfo: frame by frame.
+			lm := &m.locs[li]
+			for j := lm.n - 1; j >= 0; j-- {
+				e := &classes[m.slab[lm.off+j].cls]
+				idle := ^(excluded | armed)
+				cut |= armed & e.cut
+				excluded |= idle & e.excl
+				now := idle & e.arm
 				armed |= now
-				tags |= k.tags
+				tags |= e.tags
 				for r := now; r != 0; r &= r - 1 {
-					b := bits.TrailingZeros64(r)
-					m.armLoc[b], m.armLine[b] = int32(i), j
+					m.armLoc[bits.TrailingZeros64(r)] = int32(i)
 				}
 			}
-			if dialectOpen {
-				if d := c.dialect; d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
-					dialect = d
-					dialectOpen = d == framename.Native || d == framename.Kernel
-				}
-			}
+		}
+		if armed != 0 {
+			skip = lkPlain // below a root, cut-offs matter
 		}
 	}
 	sm.rules = armed &^ cut
@@ -515,7 +563,8 @@ func (m *message) stack(si int32) *stackMemo {
 		sm.evOff = int32(len(m.evRefs))
 		for r := sm.rules; r != 0; r &= r - 1 {
 			b := bits.TrailingZeros64(r)
-			m.evRefs = append(m.evRefs, evRef{rule: b, hash: m.windowHash(locs, stop, int(m.armLoc[b]), int(m.armLine[b]))})
+			i := int(m.armLoc[b])
+			m.evRefs = append(m.evRefs, evRef{rule: b, hash: m.windowHash(locs, stop, i, m.armLine(locs.At(i), uint64(1)<<b))})
 		}
 		sm.evN = uint8(len(m.evRefs) - int(sm.evOff))
 	}
@@ -527,52 +576,55 @@ func (m *message) stack(si int32) *stackMemo {
 	return sm
 }
 
+// armLine finds the line of location li that armed rule bit: the one
+// where, from idle, the location's frames first arm it.
+func (m *message) armLine(li int32, bit uint64) int {
+	lm := &m.locs[li]
+	var excluded uint64
+	for j := lm.n - 1; j >= 0; j-- {
+		e := &m.classes[m.slab[lm.off+j].cls]
+		if e.arm&bit != 0 && excluded&bit == 0 {
+			return int(j)
+		}
+		excluded |= e.excl
+	}
+	return 0
+}
+
 // windowHash hashes the evidence window of a rule armed at line j of
 // location locs[i] of a walked stack: the two callers above it (0 when the
-// stack has fewer), then that frame and up to evBelow frames below it.
+// stack has fewer), then that frame and up to evBelow frames below it. A
+// walked stack's frames root→leaf are, for i from the root-most location down
+// to stop, lines n-1 … 0 of location locs[i].
 func (m *message) windowHash(locs pcommon.Int32Slice, stop, i, j int) uint64 {
-	var p1, p2 uint64
-	pi, pj, ok := m.rootward(locs, i, j)
-	if ok {
-		p1 = m.frameID(locs, pi, pj)
-		if pi, pj, ok = m.rootward(locs, pi, pj); ok {
-			p2 = m.frameID(locs, pi, pj)
+	var p [2]uint64 // callers, nearest first
+	np := 0
+	lm := m.locs[locs.At(i)]
+	for l := int32(j) + 1; l < lm.n && np < 2; l++ {
+		p[np] = m.slab[lm.off+l].id()
+		np++
+	}
+	for q := i + 1; q < locs.Len() && np < 2; q++ {
+		c := m.locs[locs.At(q)]
+		for l := int32(0); l < c.n && np < 2; l++ {
+			p[np] = m.slab[c.off+l].id()
+			np++
 		}
 	}
-	h := mix(mix(fnvOffset, p2), p1)
-	ok = true
-	for f := 0; f <= evBelow && ok; f++ {
-		h = mix(h, m.frameID(locs, i, j))
-		i, j, ok = m.leafward(locs, stop, i, j)
+	h := mix(mix(fnvOffset, p[1]), p[0])
+	left := evBelow + 1
+	for l := int32(j); l >= 0 && left > 0; l-- {
+		h = mix(h, m.slab[lm.off+l].id())
+		left--
+	}
+	for q := i - 1; q >= stop && left > 0; q-- {
+		c := m.locs[locs.At(q)]
+		for l := c.n - 1; l >= 0 && left > 0; l-- {
+			h = mix(h, m.slab[c.off+l].id())
+			left--
+		}
 	}
 	return h
-}
-
-// A walked stack's frames root→leaf are, for i from the root-most location
-// down to stop, lines n-1 … 0 of location locs[i]: rootward and leafward
-// step one frame.
-func (m *message) rootward(locs pcommon.Int32Slice, i, j int) (int, int, bool) {
-	if j+1 < int(m.locs[locs.At(i)].n) {
-		return i, j + 1, true
-	}
-	if i+1 < locs.Len() {
-		return i + 1, 0, true
-	}
-	return 0, 0, false
-}
-
-func (m *message) leafward(locs pcommon.Int32Slice, stop, i, j int) (int, int, bool) {
-	if j > 0 {
-		return i, j - 1, true
-	}
-	if i-1 >= stop {
-		return i - 1, int(m.locs[locs.At(i-1)].n) - 1, true
-	}
-	return 0, 0, false
-}
-
-func (m *message) frameID(locs pcommon.Int32Slice, i, j int) uint64 {
-	return m.slab[m.locs[locs.At(i)].off+int32(j)].id()
 }
 
 // id is a frame's identity in evidence windows.

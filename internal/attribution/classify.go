@@ -13,12 +13,12 @@ import (
 type fnClass struct {
 	frame framename.Frame
 	masks
-	mhash   uint64 // hash of masks, for the per-message class table
+	effect  effect // what the frame does to a stack walk
+	ehash   uint64 // hash of effect, for the per-message table
 	dialect framename.Dialect
 }
 
-// masks are the rule bits of a frame. Most frames have none; a message keeps
-// each distinct value once and its frames refer to it by index.
+// masks are the rule bits of a frame.
 type masks struct {
 	root    uint64 // rules whose root patterns match
 	excl    uint64 // rules whose exclusion patterns match
@@ -27,8 +27,40 @@ type masks struct {
 	tags    uint64 // global tag bits
 }
 
-func (c *masks) hash() uint64 {
-	return mix(mix(mix(mix(mix(fnvOffset, c.root), c.excl), c.cut), c.notPass), c.tags)
+// effect is what a frame, or a run of frames (a location's inlined lines),
+// does to the per-rule state of a stack walk root→leaf. Each rule (bit) is
+// idle, excluded (an exclusion came first: it never arms), armed, or armed
+// and cut; excluded and cut are final. From idle, a bit in excl becomes
+// excluded, one in arm becomes armed, and cut too if also in armCut; an armed
+// bit in cut becomes cut. Most frames have no effect (all zero); a message
+// keeps each distinct effect once and refers to it by index.
+type effect struct {
+	excl, arm, armCut, cut, tags uint64
+}
+
+// frameEffect: a frame arms a rule at a root unless it also excludes it, and
+// cuts an armed rule at a cut-off or, for cutoff_unless, a frame not passed.
+func frameEffect(c *masks) effect {
+	return effect{excl: c.excl, arm: c.root &^ c.excl, cut: c.cut | c.notPass, tags: c.tags}
+}
+
+// then is e followed (leafward) by f.
+func (e effect) then(f effect) effect {
+	idle := ^(e.excl | e.arm)
+	return effect{
+		excl:   e.excl | idle&f.excl,
+		arm:    e.arm | idle&f.arm,
+		armCut: e.armCut | e.arm&f.cut | idle&f.armCut,
+		cut:    e.cut | f.cut,
+		tags:   e.tags | f.tags,
+	}
+}
+
+// idle: the effect changes nothing while no rule is armed.
+func (e *effect) idle() bool { return e.excl|e.arm|e.tags == 0 }
+
+func (e *effect) hash() uint64 {
+	return mix(mix(mix(mix(mix(fnvOffset, e.excl), e.arm), e.armCut), e.cut), e.tags)
 }
 
 // fnEntry is one (file, frame type) variant of a function name in the cache.
@@ -172,7 +204,8 @@ func (a *Analyzer) compute(name, file string, hint framename.Dialect) *fnClass {
 			c.notPass |= r.bit
 		}
 	}
-	c.mhash = c.masks.hash()
+	c.effect = frameEffect(&c.masks)
+	c.ehash = c.effect.hash()
 	return c
 }
 

@@ -184,11 +184,11 @@ func (m *message) rootToLeaf(si int32, buf []slot) []slot {
 func (m *message) armAt(frames []slot, bit uint64) int {
 	var excluded uint64
 	for i := range frames {
-		c := &m.classes[frames[i].cls]
-		excluded |= c.excl
-		if c.root&bit != 0 && excluded&bit == 0 {
+		e := &m.classes[frames[i].cls]
+		if e.arm&bit != 0 && excluded&bit == 0 {
 			return i
 		}
+		excluded |= e.excl
 	}
 	return 0
 }
