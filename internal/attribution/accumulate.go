@@ -144,8 +144,11 @@ type message struct {
 	touched  []int32
 	aggTab   hashTable
 	aggs     []agg
-	top      []agg // flushEvidence: the heaviest windows per rule
-	rlocked  bool  // holds the class cache's read lock
+	top      []agg    // flushEvidence: the heaviest windows per rule
+	rtl      []slot   // evidenceFrames: a stack root→leaf
+	frameBuf []string // evidenceFrames: its window's names
+	keyBuf   []byte   // addCandidate: the window's key
+	rlocked  bool     // holds the class cache's read lock
 }
 
 // slot is one frame of a location (a line: inlined frames are separate).
@@ -241,6 +244,7 @@ func putMessage(m *message) {
 	// Drop references into the caller's pdata before pooling.
 	*m = message{fnMemo: m.fnMemo, locs: m.locs, slab: m.slab[:0], stacks: m.stacks, evRefs: m.evRefs[:0],
 		stackCPU: m.stackCPU, touched: m.touched[:0], frameTypes: m.frameTypes, aggTab: m.aggTab, aggs: m.aggs[:0], top: m.top,
+		rtl: m.rtl[:0], frameBuf: m.frameBuf[:0], keyBuf: m.keyBuf[:0],
 		classes: m.classes[:0], clsTab: m.clsTab, locInfo: m.locInfo}
 	messagePool.Put(m)
 }
@@ -375,12 +379,18 @@ func (m *message) loc(li int32) (*locMemo, bool) {
 			info |= lkOne | uint32(d)
 		}
 	} else {
-		// Inlined frames: their effects composed into one.
-		e := m.classes[m.slab[off+lm.n-1].cls]
-		for j := lm.n - 2; j >= 0; j-- {
-			e = e.then(m.classes[m.slab[off+j].cls])
+		// Inlined frames: their effects composed into one (none if none has one).
+		var any uint32
+		for _, c := range m.slab[off : off+lm.n] {
+			any |= c.cls
 		}
-		cls = m.intern(e, e.hash())
+		if cls = 0; any != 0 {
+			e := m.classes[m.slab[off+lm.n-1].cls]
+			for j := lm.n - 2; j >= 0; j-- {
+				e = e.then(m.classes[m.slab[off+j].cls])
+			}
+			cls = m.intern(e, e.hash())
+		}
 	}
 	if cls <= lkMaxCls {
 		info |= lkEffect | cls<<lkClsShift
@@ -579,6 +589,9 @@ func (m *message) stack(si int32) *stackMemo {
 // armLine finds the line of location li that armed rule bit: the one
 // where, from idle, the location's frames first arm it.
 func (m *message) armLine(li int32, bit uint64) int {
+	if m.locInfo[li]&lkOne != 0 {
+		return 0
+	}
 	lm := &m.locs[li]
 	var excluded uint64
 	for j := lm.n - 1; j >= 0; j-- {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/perfadvisor/perfadvisor/internal/framename"
 )
@@ -204,12 +203,19 @@ func (m *message) addCandidate(ss *ServiceStats, ri int, si int32, cpu float64) 
 		ss.candidates[id] = cs
 	}
 	frames, d := m.evidenceFrames(si, m.a.rules[ri].bit)
-	key := strings.Join(frames, "\x00")
-	if c, ok := cs[key]; ok {
+	kb := m.keyBuf[:0]
+	for i, f := range frames {
+		if i > 0 {
+			kb = append(kb, 0)
+		}
+		kb = append(kb, f...)
+	}
+	m.keyBuf = kb
+	if c, ok := cs[string(kb)]; ok { // no copy of the key to look it up
 		c.cpu += cpu
 		return
 	}
-	cs[key] = &candidate{frames: frames, cpu: cpu, rootDialect: d}
+	cs[string(kb)] = &candidate{frames: slices.Clone(frames), cpu: cpu, rootDialect: d}
 	if K := m.a.opts.MaxEvidenceStacks; len(cs) > 8*K {
 		trimCandidates(cs, 4*K)
 	}
@@ -237,14 +243,17 @@ func trimCandidates(cs map[string]*candidate, keep int) {
 
 // evidenceFrames renders a stack's evidence window root→leaf: two callers
 // above the frame that armed the rule, five frames below it, then the leaf.
+// The slice is the message's buffer: valid until the next call.
 func (m *message) evidenceFrames(si int32, bit uint64) ([]string, framename.Dialect) {
-	all := m.rootToLeaf(si, nil)
+	all := m.rootToLeaf(si, m.rtl[:0])
+	m.rtl = all
 	if len(all) == 0 {
 		return nil, framename.Unknown
 	}
 	at := m.armAt(all, bit)
 	from, to := max(at-evAbove, 0), min(at+evBelow+1, len(all))
-	frames := make([]string, 0, to-from+2)
+	frames := m.frameBuf[:0]
+	defer func() { m.frameBuf = frames[:0] }()
 	for _, c := range all[from:to] {
 		frames = append(frames, m.display(c))
 	}
