@@ -149,6 +149,7 @@ type message struct {
 	frameBuf []string // evidenceFrames: its window's names
 	keyBuf   []byte   // addCandidate: the window's key
 	rlocked  bool     // holds the class cache's read lock
+	resolved bool     // every location resolved
 }
 
 // slot is one frame of a location (a line: inlined frames are separate).
@@ -222,7 +223,7 @@ func getMessage(a *Analyzer, d pprofile.ProfilesDictionary) *message {
 	m.attrs = d.AttributeTable()
 	m.nStr = m.strs.Len()
 	m.fnMemo = resize(m.fnMemo, m.fns.Len())
-	m.locs = grow(m.locs, m.locTab.Len()) // read only where locKind says resolved
+	m.locs = grow(m.locs, m.locTab.Len()) // read only where locInfo says resolved
 	m.locInfo = resize(m.locInfo, m.locTab.Len())
 	m.stacks = resize(m.stacks, m.stkTab.Len())
 	m.stackCPU = resize(m.stackCPU, m.stkTab.Len())
@@ -682,6 +683,16 @@ func (m *message) cpu(p pprofile.Profile, k kind, ss *ServiceStats, w *Window) e
 	var acc profAcc
 	defer m.resetStackCPU()
 	samples := p.Samples()
+	if !m.resolved && samples.Len() > 0 {
+		// Resolve every location up front, in table order: a dictionary holds
+		// what its profiles reference, and a sequential pass costs less than
+		// resolving in stack order. An invalid location stays a counted drop
+		// for the stacks that reference it, as before.
+		m.resolved = true
+		for li := range m.locs {
+			m.loc(int32(li))
+		}
+	}
 	for i := 0; i < samples.Len(); i++ {
 		s := samples.At(i)
 		var sum int64
