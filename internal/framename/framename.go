@@ -103,7 +103,9 @@ func Normalize(name, file string, hint Dialect) Frame {
 		f.Name = normalizeJVM(name)
 	case Python:
 		f.Name = strings.TrimSuffix(name, " ")
-	case Native, Kernel, Unknown, Other, Node, DotNet:
+	case DotNet:
+		f.Name = normalizeDotNet(name)
+	case Native, Kernel, Unknown, Other, Node:
 		f.Name = normalizeNative(name)
 	}
 	return f
@@ -209,8 +211,11 @@ func infer(name, file string) Dialect {
 	if strings.Contains(name, "::") || strings.Contains(name, " [clone ") || trimCloneSuffix(name) != name {
 		return Native
 	}
-	if looksJVM(name) {
+	if looksJVM(name) || looksDottedJVM(name) {
 		return JVM
+	}
+	if looksDotNet(name) {
+		return DotNet
 	}
 	if looksGo(name) {
 		return Go
@@ -236,6 +241,94 @@ func looksJVM(name string) bool {
 	cls := name[slash+1:]
 	dot := strings.IndexByte(cls, '.')
 	return dot > 0 && cls[0] >= 'A' && cls[0] <= 'Z'
+}
+
+// looksDottedJVM: `pkg.sub.Class.method` with no file to tell: at least two
+// lower-case package segments, then a class segment starting upper-case,
+// then the method. A Go name without a slash has a single package segment
+// (`net.IP.String`, `main.T.M`), so it never matches.
+func looksDottedJVM(name string) bool {
+	name = trimAsyncProfilerSuffix(name)
+	if strings.IndexAny(name, "/ ()[]*") >= 0 {
+		return false
+	}
+	segs := strings.Split(name, ".")
+	pkgs := 0
+	for pkgs < len(segs) && isLowerIdent(segs[pkgs]) {
+		pkgs++
+	}
+	if pkgs < 2 || len(segs) != pkgs+2 {
+		return false
+	}
+	cls, method := segs[pkgs], segs[pkgs+1]
+	return cls != "" && cls[0] >= 'A' && cls[0] <= 'Z' && isJavaIdent(cls) && method != "" && isJavaIdent(method)
+}
+
+func isLowerIdent(s string) bool {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// isJavaIdent: class or method names as JVM profilers print them, with
+// nested classes ($), lambdas (lambda$m$0) and <init>/<clinit>.
+func isJavaIdent(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c == '_' || c == '$' || c == '<' || c == '>' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// looksDotNet: `Namespace.Type.Method` in PascalCase with at least three
+// segments (Go package names are lower-case), constructors `..ctor` /
+// `..cctor`, nested and compiler-generated types (`Outer/Inner`,
+// `Outer+<M>d__5`), optionally `Module!` first and `(args)` last as
+// PerfView and dotnet-trace print them.
+func looksDotNet(name string) bool {
+	name = stripDotNetDecorations(name)
+	if name == "" || name[0] < 'A' || name[0] > 'Z' || strings.IndexByte(name, ' ') >= 0 {
+		return false
+	}
+	for _, sfx := range []string{"..ctor", "..cctor"} {
+		if strings.HasSuffix(name, sfx) {
+			name = name[:len(name)-len(sfx)] + ".ctor"
+		}
+	}
+	segs := strings.Split(name, ".")
+	if len(segs) < 3 || segs[len(segs)-1] == "" {
+		return false
+	}
+	for _, sg := range segs[:len(segs)-1] {
+		if sg == "" || sg[0] < 'A' || sg[0] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// stripDotNetDecorations removes a `Module!` prefix and a trailing `(args)`.
+func stripDotNetDecorations(name string) string {
+	if i := strings.IndexByte(name, '!'); i > 0 && strings.IndexAny(name[:i], " ()") < 0 {
+		name = name[i+1:]
+	}
+	if strings.HasSuffix(name, ")") {
+		if p := strings.IndexByte(name, '('); p > 0 {
+			name = name[:p]
+		}
+	}
+	return name
+}
+
+func normalizeDotNet(name string) string {
+	return strings.TrimSpace(stripDotNetDecorations(name))
 }
 
 // jvmDescriptor reports whether s is a JVM method descriptor such as
