@@ -252,6 +252,12 @@ func looksDottedJVM(name string) bool {
 	if strings.IndexAny(name, "/ ()[]*") >= 0 {
 		return false
 	}
+	// Only the JVM writes `<init>`/`<clinit>` methods or `$` in class
+	// names (nested classes, lambdas), whatever the package depth.
+	if strings.IndexByte(name, '.') > 0 && isJavaIdent(strings.ReplaceAll(name, ".", "")) &&
+		(strings.HasSuffix(name, ".<init>") || strings.HasSuffix(name, ".<clinit>") || strings.IndexByte(name, '$') > 0) {
+		return true
+	}
 	segs := strings.Split(name, ".")
 	pkgs := 0
 	for pkgs < len(segs) && isLowerIdent(segs[pkgs]) {
