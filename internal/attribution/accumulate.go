@@ -129,6 +129,7 @@ type message struct {
 	noName     [framename.Other + 1]fnMemo // unsymbolized frames, by frame type
 	locs       []locMemo
 	locInfo    []uint32 // per location: lk* bits, what the stack walk needs of it
+	locID      []uint64 // per one-frame location: the frame's identity
 	slab       []slot   // frames of resolved locations
 	stacks     []stackMemo
 	evRefs     []evRef // evidence windows of charged stacks
@@ -225,6 +226,7 @@ func getMessage(a *Analyzer, d pprofile.ProfilesDictionary) *message {
 	m.fnMemo = resize(m.fnMemo, m.fns.Len())
 	m.locs = grow(m.locs, m.locTab.Len()) // read only where locInfo says resolved
 	m.locInfo = resize(m.locInfo, m.locTab.Len())
+	m.locID = grow(m.locID, m.locTab.Len()) // read only where locInfo has lkOne
 	m.stacks = resize(m.stacks, m.stkTab.Len())
 	m.stackCPU = resize(m.stackCPU, m.stkTab.Len())
 	m.slab = m.slab[:0]
@@ -246,7 +248,7 @@ func putMessage(m *message) {
 	*m = message{fnMemo: m.fnMemo, locs: m.locs, slab: m.slab[:0], stacks: m.stacks, evRefs: m.evRefs[:0],
 		stackCPU: m.stackCPU, touched: m.touched[:0], frameTypes: m.frameTypes, aggTab: m.aggTab, aggs: m.aggs[:0], top: m.top,
 		rtl: m.rtl[:0], frameBuf: m.frameBuf[:0], keyBuf: m.keyBuf[:0],
-		classes: m.classes[:0], clsTab: m.clsTab, locInfo: m.locInfo}
+		classes: m.classes[:0], clsTab: m.clsTab, locInfo: m.locInfo, locID: m.locID}
 	messagePool.Put(m)
 }
 
@@ -367,7 +369,7 @@ func (m *message) loc(li int32) (*locMemo, bool) {
 		// name still separates callers from callees for cut-offs.
 		fm := &m.noName[hint]
 		if !fm.set {
-			*fm = m.memo(m.classify("", "", hint), hint)
+			*fm = m.memo(m.classifyEntry("", "", hint), hint)
 		}
 		m.slab = append(m.slab, slot{fn: -1, cls: fm.cls, dialect: fm.dialect, hint: hint})
 	}
@@ -378,6 +380,7 @@ func (m *message) loc(li int32) (*locMemo, bool) {
 	if lm.n == 1 {
 		if d := m.slab[off].dialect; d <= lkDialect {
 			info |= lkOne | uint32(d)
+			m.locID[li] = m.slab[off].id()
 		}
 	} else {
 		// Inlined frames: their effects composed into one (none if none has one).
@@ -411,11 +414,13 @@ func (m *message) function(fi int32, hint framename.Dialect) (fnMemo, bool) {
 	if fm.set && fm.hint == hint {
 		return *fm, true
 	}
-	c, ok := m.class(fi, hint)
-	if !ok {
+	f := m.fns.At(int(fi))
+	name, ok1 := m.str(f.NameStrindex())
+	file, ok2 := m.str(f.FilenameStrindex())
+	if !ok1 || !ok2 {
 		return fnMemo{}, false
 	}
-	v := m.memo(c, hint)
+	v := m.memo(m.classifyEntry(name, file, hint), hint)
 	if !fm.set {
 		*fm = v
 	}
@@ -423,7 +428,7 @@ func (m *message) function(fi int32, hint framename.Dialect) (fnMemo, bool) {
 }
 
 // memo is a class as the message's frames hold it: its effect interned.
-func (m *message) memo(c *fnClass, hint framename.Dialect) fnMemo {
+func (m *message) memo(c *fnEntry, hint framename.Dialect) fnMemo {
 	return fnMemo{set: true, hint: hint, dialect: c.dialect, cls: m.intern(c.effect, c.ehash)}
 }
 
@@ -566,6 +571,9 @@ func (m *message) stack(si int32) *stackMemo {
 	sm.rules = armed &^ cut
 	if sm.rules != 0 {
 		for _, r := range m.a.rules {
+			if tags == 0 {
+				break
+			}
 			if sm.rules&r.bit == 0 {
 				tags &^= r.tagMask
 			}
@@ -619,7 +627,13 @@ func (m *message) windowHash(locs pcommon.Int32Slice, stop, i, j int) uint64 {
 		np++
 	}
 	for q := i + 1; q < locs.Len() && np < 2; q++ {
-		c := m.locs[locs.At(q)]
+		li := locs.At(q)
+		if m.locInfo[li]&lkOne != 0 {
+			p[np] = m.locID[li]
+			np++
+			continue
+		}
+		c := m.locs[li]
 		for l := int32(0); l < c.n && np < 2; l++ {
 			p[np] = m.slab[c.off+l].id()
 			np++
@@ -632,7 +646,13 @@ func (m *message) windowHash(locs pcommon.Int32Slice, stop, i, j int) uint64 {
 		left--
 	}
 	for q := i - 1; q >= stop && left > 0; q-- {
-		c := m.locs[locs.At(q)]
+		li := locs.At(q)
+		if m.locInfo[li]&lkOne != 0 {
+			h = mix(h, m.locID[li])
+			left--
+			continue
+		}
+		c := m.locs[li]
 		for l := c.n - 1; l >= 0 && left > 0; l-- {
 			h = mix(h, m.slab[c.off+l].id())
 			left--

@@ -63,13 +63,22 @@ func (e *effect) hash() uint64 {
 	return mix(mix(mix(mix(mix(fnvOffset, e.excl), e.arm), e.armCut), e.cut), e.tags)
 }
 
-// fnEntry is one (file, frame type) variant of a function name in the cache.
+// fnEntry is one (file, frame type) variant of a function name in the cache,
+// with what a message's memo needs of its class copied in (a look-up touches
+// no more memory). Entries are never modified once in the cache.
 type fnEntry struct {
-	file  string
-	hint  framename.Dialect
-	class *fnClass
-	next  *fnEntry
+	file    string
+	next    *fnEntry
+	class   *fnClass
+	hint    framename.Dialect
+	dialect framename.Dialect
+	ehash   uint64
+	effect  effect
 }
+
+// fnChunk: entries are allocated in chunks, so the cache is compact and
+// entries inserted together (one message's functions) sit together.
+const fnChunk = 128
 
 // fnCache is bounded: when full it starts over, which costs one
 // re-classification per function rather than unbounded memory. It is keyed
@@ -82,21 +91,22 @@ type fnCache struct {
 	n      int // entries, variants included
 	max    int
 	resets int64
+	free   []fnEntry // the current chunk's unused entries
 }
 
 func newFnCache(max int) *fnCache { return &fnCache{m: make(map[string]*fnEntry), max: max} }
 
 // lookup needs the read lock held.
-func (c *fnCache) lookup(name, file string, hint framename.Dialect) *fnClass {
+func (c *fnCache) lookup(name, file string, hint framename.Dialect) *fnEntry {
 	for e := c.m[name]; e != nil; e = e.next {
 		if e.hint == hint && e.file == file {
-			return e.class
+			return e
 		}
 	}
 	return nil
 }
 
-func (c *fnCache) put(name, file string, hint framename.Dialect, v *fnClass) *fnClass {
+func (c *fnCache) put(name, file string, hint framename.Dialect, v *fnClass) *fnEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old := c.lookup(name, file, hint); old != nil {
@@ -106,15 +116,22 @@ func (c *fnCache) put(name, file string, hint framename.Dialect, v *fnClass) *fn
 		c.m = make(map[string]*fnEntry)
 		c.n = 0
 		c.resets++
+		c.free = nil
 	}
 	// Clone so the cache never pins a decoded message's memory.
 	head, ok := c.m[name]
 	if !ok {
 		name = strings.Clone(name)
 	}
-	c.m[name] = &fnEntry{file: strings.Clone(file), hint: hint, class: v, next: head}
+	if len(c.free) == 0 {
+		c.free = make([]fnEntry, min(fnChunk, max(c.max-c.n, 1)))
+	}
+	e := &c.free[0]
+	c.free = c.free[1:]
+	*e = fnEntry{file: strings.Clone(file), next: head, class: v, hint: hint, dialect: v.dialect, ehash: v.ehash, effect: v.effect}
+	c.m[name] = e
 	c.n++
-	return v
+	return e
 }
 
 func (c *fnCache) len() int {
@@ -127,6 +144,11 @@ func (c *fnCache) len() int {
 // message keeps the cache's read lock between look-ups (a read lock per
 // function would cost more than the look-up) and drops it to insert.
 func (m *message) classify(name, file string, hint framename.Dialect) *fnClass {
+	return m.classifyEntry(name, file, hint).class
+}
+
+// classifyEntry is classify returning the cache entry.
+func (m *message) classifyEntry(name, file string, hint framename.Dialect) *fnEntry {
 	c := m.a.cache
 	if !m.rlocked {
 		c.mu.RLock()
