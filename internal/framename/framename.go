@@ -93,6 +93,17 @@ func Normalize(name, file string, hint Dialect) Frame {
 		}
 		return f
 	}
+	// py-spy --native writes native frames the same way: `gc_collect_main
+	// (libpython3.11.so.1.0)` or `SSL_do_handshake (ssl_lib.c:4651)`.
+	if n, fl, ok := splitNativeName(name); ok && hint != Python {
+		name = n
+		if f.File == "" {
+			f.File = fl
+		}
+		if f.Dialect == Unknown {
+			f.Dialect = Native
+		}
+	}
 	if f.Dialect == Unknown {
 		f.Dialect = infer(name, file)
 	}
@@ -148,6 +159,35 @@ func splitPythonName(name string) (fn, file string, ok bool) {
 		if isModulePath(mod) && isIdent(fn) {
 			return fn, strings.ReplaceAll(mod, ".", "/") + ".py", true
 		}
+	}
+	return "", "", false
+}
+
+// splitNativeName recognises `symbol (file.c[:line])` and `symbol
+// (libfoo.so[.N])` with C, C++, Rust or shared-library files.
+func splitNativeName(name string) (fn, file string, ok bool) {
+	if !strings.HasSuffix(name, ")") {
+		return "", "", false
+	}
+	i := strings.LastIndex(name, " (")
+	if i <= 0 {
+		return "", "", false
+	}
+	file = name[i+2 : len(name)-1]
+	if j := strings.LastIndexByte(file, ':'); j > 0 && isDigits(file[j+1:]) {
+		file = file[:j]
+	}
+	if file == "" || strings.IndexAny(file, " ()") >= 0 {
+		return "", "", false
+	}
+	base := file[strings.LastIndexByte(file, '/')+1:]
+	for _, ext := range []string{".c", ".cc", ".cpp", ".cxx", ".h", ".hpp", ".rs", ".S"} {
+		if strings.HasSuffix(base, ext) {
+			return name[:i], file, true
+		}
+	}
+	if k := strings.Index(base, ".so"); k > 0 && (k+3 == len(base) || base[k+3] == '.') {
+		return name[:i], file, true
 	}
 	return "", "", false
 }
