@@ -498,15 +498,17 @@ func (m *message) stack(si int32) *stackMemo {
 	dialect := framename.Unknown
 	for i := n - 1; i >= stop && (dialect == framename.Unknown || dialect == framename.Native || dialect == framename.Kernel); i-- {
 		li := locs.At(i)
+		if uint(li) < uint(len(m.locInfo)) {
+			if k := m.locInfo[li]; k&lkOne != 0 {
+				if d := framename.Dialect(k & lkDialect); d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
+					dialect = d
+				}
+				continue
+			}
+		}
 		lm, ok := m.loc(li)
 		if !ok {
 			return nil
-		}
-		if k := m.locInfo[li]; k&lkOne != 0 {
-			if d := framename.Dialect(k & lkDialect); d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
-				dialect = d
-			}
-			continue
 		}
 		for j := lm.n - 1; j >= 0; j-- {
 			if d := m.slab[lm.off+j].dialect; d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
