@@ -196,9 +196,20 @@ func slice(sr series, a, b int64) []float64 {
 
 // burst is one run of consecutive burst intervals.
 type burst struct {
-	start int64
-	n     int
-	peak  float64
+	start  int64
+	first  int // index of its first and last intervals
+	last   int
+	n      int
+	peak   float64
+	ratios []float64
+	excess float64
+}
+
+// short reports whether b is a spike rather than the start of a new level:
+// a plateau (load stepping up for minutes) also beats its preceding median
+// until the median catches up, which takes half the history.
+func (b burst) short(hist int) bool {
+	return b.last-b.first+1 <= max(3, hist/4)
 }
 
 // judgeSpikes: intervals at threshold x the median of their preceding 20
@@ -217,10 +228,9 @@ func (s *Store) judgeSpikes(cpu map[string]series, from int64) []verdict {
 	buf := make([]float64, hist)
 	for _, name := range sortedNames(cpu) {
 		sr := cpu[name]
-		var ratios []float64
-		var bursts []burst
+		var runs []burst
 		judged := 0
-		var excess, total float64
+		var total float64
 		lastBurst := -10
 		for i := range sr.v {
 			if sr.t[i] < from || i < need {
@@ -241,17 +251,26 @@ func (s *Store) judgeSpikes(cpu map[string]series, from int64) []verdict {
 			if r < p.threshold || sr.v[i]-med < minExcessCores || sr.v[i]-med < spikeMADs*1.4826*mad(h) { // mad last: it sorts
 				continue
 			}
-			ratios = append(ratios, r)
-			excess += sr.v[i] - med
 			// runs separated by a single quiet interval are one burst
-			if i-lastBurst <= 2 && len(bursts) > 0 {
-				b := &bursts[len(bursts)-1]
-				b.n++
-				b.peak = max(b.peak, r)
-			} else {
-				bursts = append(bursts, burst{start: sr.t[i], n: 1, peak: r})
+			if i-lastBurst > 2 || len(runs) == 0 {
+				runs = append(runs, burst{start: sr.t[i], first: i})
 			}
+			b := &runs[len(runs)-1]
+			b.last, b.n = i, b.n+1
+			b.peak = max(b.peak, r)
+			b.ratios = append(b.ratios, r)
+			b.excess += sr.v[i] - med
 			lastBurst = i
+		}
+		var ratios []float64
+		var bursts []burst
+		var excess float64
+		for _, b := range runs {
+			if b.short(hist) {
+				bursts = append(bursts, b)
+				ratios = append(ratios, b.ratios...)
+				excess += b.excess
+			}
 		}
 		if judged < need || len(ratios) == 0 {
 			continue

@@ -132,6 +132,17 @@ func TestFleetRules(t *testing.T) {
 				"blip": spiky(0.2, 5, 40)},
 		},
 		{
+			name: "load switching on and off every 10 minutes is not spikes",
+			rates: map[string]func(time.Duration) float64{
+				"a": wobble(0.2, 0.05), "b": wobble(0.2, 0.05), "c": wobble(0.2, 0.05),
+				"batch": func(t time.Duration) float64 {
+					if (t/(10*time.Minute))%2 == 1 {
+						return 1.0
+					}
+					return 0.2
+				}},
+		},
+		{
 			name: "a level shift is not spikes",
 			rates: map[string]func(time.Duration) float64{
 				"a": wobble(0.2, 0.05), "b": wobble(0.2, 0.05), "c": wobble(0.2, 0.05),
