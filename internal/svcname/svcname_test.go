@@ -1,0 +1,39 @@
+package svcname
+
+import (
+	"testing"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+func TestResolve(t *testing.T) {
+	tests := []struct {
+		name   string
+		attrs  map[string]any
+		order  []string
+		want   string
+		wantOK bool
+	}{
+		{"service.name wins", map[string]any{"service.name": "checkout", "k8s.deployment.name": "checkout-v2"}, nil, "checkout", true},
+		{"SDK default service.name falls back", map[string]any{"service.name": "unknown_service:java", "k8s.deployment.name": "fraud"}, nil, "fraud", true},
+		{"bare unknown_service falls back", map[string]any{"service.name": "unknown_service", "process.executable.name": "java"}, nil, "java", true},
+		{"Pyroscope label", map[string]any{"service_name": "ride-sharing"}, nil, "ride-sharing", true},
+		{"Prometheus job", map[string]any{"job": "cart", "instance": "10.0.0.1:9090"}, nil, "cart", true},
+		{"empty value is unset", map[string]any{"service.name": "", "process.executable.name": "nginx"}, nil, "nginx", true},
+		{"nothing names it", map[string]any{"host.name": "node-1"}, nil, "", false},
+		{"custom order", map[string]any{"service.name": "a", "team": "payments"}, []string{"team", "service.name"}, "payments", true},
+		{"non-string value", map[string]any{"service.name": int64(42)}, nil, "42", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := pcommon.NewMap()
+			if err := m.FromRaw(tt.attrs); err != nil {
+				t.Fatal(err)
+			}
+			got, ok := Resolve(m, tt.order)
+			if got != tt.want || ok != tt.wantOK {
+				t.Fatalf("Resolve = (%q, %v), want (%q, %v)", got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
