@@ -129,15 +129,7 @@ func (f *factory) createMetrics(ctx context.Context, set processor.Settings, cfg
 	}
 	rel := f.releaser(set.ID)
 	em := newMetricsEmitter(e, next, f.schedule)
-	p, err := processorhelper.NewMetrics(ctx, set, cfg, next, e.processMetrics,
-		processorhelper.WithCapabilities(passThrough),
-		processorhelper.WithStart(em.start),
-		processorhelper.WithShutdown(func(ctx context.Context) error {
-			err := em.shutdown(ctx)
-			rel()
-			return err
-		}),
-	)
+	p, err := processorhelper.NewMetrics(ctx, set, cfg, next, e.processMetrics, emitterOptions(em, rel)...)
 	if err != nil {
 		rel()
 	}
@@ -151,17 +143,29 @@ func (f *factory) createLogs(ctx context.Context, set processor.Settings, cfg co
 	}
 	rel := f.releaser(set.ID)
 	em := newLogsEmitter(e, next, f.schedule)
-	p, err := processorhelper.NewLogs(ctx, set, cfg, next, e.processLogs,
-		processorhelper.WithCapabilities(passThrough),
-		processorhelper.WithStart(em.start),
-		processorhelper.WithShutdown(func(ctx context.Context) error {
-			err := em.shutdown(ctx)
-			rel()
-			return err
-		}),
-	)
+	p, err := processorhelper.NewLogs(ctx, set, cfg, next, e.processLogs, emitterOptions(em, rel)...)
 	if err != nil {
 		rel()
 	}
 	return p, err
+}
+
+// emitter is the advice writer an instance owns: it calls that instance's next.
+type emitter interface {
+	start(context.Context, component.Host) error
+	shutdown(context.Context) error
+}
+
+// emitterOptions ties an emitter to its instance's Start and Shutdown, and
+// releases the shared engine after the final flush.
+func emitterOptions(em emitter, release func()) []processorhelper.Option {
+	return []processorhelper.Option{
+		processorhelper.WithCapabilities(passThrough),
+		processorhelper.WithStart(em.start),
+		processorhelper.WithShutdown(func(ctx context.Context) error {
+			err := em.shutdown(ctx)
+			release()
+			return err
+		}),
+	}
 }
