@@ -3,10 +3,11 @@ package pyroscope
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/pprof/profile"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pprofile"
 
 	"github.com/perfadvisor/perfadvisor/internal/pprofconv"
@@ -61,8 +62,9 @@ func newConverter(cfg *Config, now time.Time) (*converter, error) {
 		nameAttrs: map[string]int32{}}, nil
 }
 
-// decode decompresses (within the remaining budget) and parses one raw profile.
-func (c *converter) decode(raw []byte) (*profile.Profile, error) {
+// decode decompresses one raw profile within the remaining budget and
+// charges the decompressed bytes to it.
+func (c *converter) decode(raw []byte) ([]byte, error) {
 	if len(raw) == 0 {
 		return nil, badInput(reasonBadProfile, "empty raw profile")
 	}
@@ -81,28 +83,17 @@ func (c *converter) decode(raw []byte) (*profile.Profile, error) {
 		return nil, badInput(reasonTooLarge, "request expands past max_decompressed_size (%d bytes)", c.limits.MaxDecompressedSize)
 	}
 	c.budget -= int64(len(data))
-	p, err := pprofconv.Parse(data, int64(len(data)))
-	if err != nil {
-		return nil, badInput(reasonBadProfile, "raw profile: %v", err)
-	}
-	return p, nil
+	return data, nil
 }
 
-// add appends one parsed profile under labels (the series' label set) and
-// marks each resulting OTLP profile with its Pyroscope profile name.
-// svc becomes service.name when not empty.
-func (c *converter) add(p *profile.Profile, labels map[string]string, svc, name string, t timing) error {
-	switch {
-	case p.TimeNanos > 0:
-	case !t.from.IsZero():
-		p.TimeNanos = t.from.UnixNano()
-	default:
-		// Pyroscope stamps undated profiles with their arrival; so do we, or the engine would file them under 1970.
-		p.TimeNanos = c.now.UnixNano()
-	}
-	if p.DurationNanos <= 0 && !t.from.IsZero() && t.until.After(t.from) {
-		p.DurationNanos = t.until.Sub(t.from).Nanoseconds()
-	}
+// added is the span of ResourceProfiles that one add appended.
+type added struct{ from, to int }
+
+// add decodes one decompressed pprof (data, from decode) straight into the
+// request's message under labels (the series' label set); svc becomes
+// service.name when not empty. The request's timing fills in the time and
+// duration the pprof lacks.
+func (c *converter) add(data []byte, labels map[string]string, svc string, t timing) (added, error) {
 	resource := make(map[string]string, len(labels)+1)
 	for k, v := range labels {
 		if k != labelName {
@@ -113,11 +104,68 @@ func (c *converter) add(p *profile.Profile, labels map[string]string, svc, name 
 		resource[attrServiceName] = svc
 	}
 	rps := c.pd.ResourceProfiles()
-	before := rps.Len()
-	if err := c.builder.Append(p, resource); err != nil {
-		return badInput(reasonBadProfile, "raw profile: %v", err)
+	a := added{from: rps.Len()}
+	// data is already decompressed and charged: a cap of its own size lets
+	// nothing more through (a second gzip layer must fit in it, as before).
+	if err := c.builder.AppendBytes(data, int64(len(data)), resource); err != nil {
+		return added{}, badInput(reasonBadProfile, "raw profile: %v", err)
 	}
+	a.to = rps.Len()
 	c.profiles++
+
+	// What the pprof does not say: its time is from, else the arrival
+	// (Pyroscope stamps undated profiles with their arrival; so do we, or
+	// the engine would file them under 1970); its duration until-from.
+	start := c.now.UnixNano()
+	if !t.from.IsZero() {
+		start = t.from.UnixNano()
+	}
+	var dur int64
+	if !t.from.IsZero() && t.until.After(t.from) {
+		dur = t.until.Sub(t.from).Nanoseconds()
+	}
+	for op := range c.profilesOf(a) {
+		if op.Time() == 0 {
+			op.SetTime(pcommon.Timestamp(uint64(max(start, 0))))
+		}
+		if op.DurationNano() == 0 && dur > 0 {
+			op.SetDurationNano(uint64(dur))
+		}
+	}
+	return a, nil
+}
+
+// profilesOf yields the OTLP profiles of the ResourceProfiles in a.
+func (c *converter) profilesOf(a added) iter.Seq[pprofile.Profile] {
+	return func(yield func(pprofile.Profile) bool) {
+		rps := c.pd.ResourceProfiles()
+		for i := a.from; i < a.to; i++ {
+			for _, sp := range rps.At(i).ScopeProfiles().All() {
+				for _, op := range sp.Profiles().All() {
+					if !yield(op) {
+						return
+					}
+				}
+			}
+		}
+	}
+}
+
+// sampleTypes lists the sample type names of the profiles in a, in order.
+func (c *converter) sampleTypes(a added) []string {
+	strs := c.pd.Dictionary().StringTable()
+	var out []string
+	for op := range c.profilesOf(a) {
+		if i := int(op.SampleType().TypeStrindex()); i >= 0 && i < strs.Len() {
+			out = append(out, strs.At(i))
+		}
+	}
+	return out
+}
+
+// setName marks each profile in a with its Pyroscope profile name
+// (nothing when name is empty).
+func (c *converter) setName(a added, name string) error {
 	if name == "" {
 		return nil
 	}
@@ -125,12 +173,8 @@ func (c *converter) add(p *profile.Profile, labels map[string]string, svc, name 
 	if err != nil {
 		return err
 	}
-	for i := before; i < rps.Len(); i++ {
-		for _, sp := range rps.At(i).ScopeProfiles().All() {
-			for _, op := range sp.Profiles().All() {
-				op.AttributeIndices().Append(idx)
-			}
-		}
+	for op := range c.profilesOf(a) {
+		op.AttributeIndices().Append(idx)
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ func (r *pyroscopeReceiver) handleIngest(w http.ResponseWriter, req *http.Reques
 		r.ingestError(ctx, w, err)
 		return
 	}
-	p, err := conv.decode(in.Profile)
+	data, err := conv.decode(in.Profile)
 	if err != nil {
 		r.ingestError(ctx, w, err)
 		return
@@ -40,7 +40,12 @@ func (r *pyroscopeReceiver) handleIngest(w http.ResponseWriter, req *http.Reques
 	if svc == "" {
 		svc = in.Name.App
 	}
-	if err := conv.add(p, in.Name.Labels, svc, ingest.ProfileName(p, in), timing{from: in.From, until: in.Until}); err != nil {
+	a, err := conv.add(data, in.Name.Labels, svc, timing{from: in.From, until: in.Until})
+	if err != nil {
+		r.ingestError(ctx, w, err)
+		return
+	}
+	if err := conv.setName(a, ingest.ProfileName(conv.sampleTypes(a), in)); err != nil {
 		r.ingestError(ctx, w, err)
 		return
 	}

@@ -33,11 +33,15 @@ func (r *pyroscopeReceiver) Push(ctx context.Context, req *connect.Request[pushv
 			return nil, r.pushError(ctx, err)
 		}
 		for _, s := range series.GetSamples() {
-			p, err := conv.decode(s.GetRawProfile())
+			data, err := conv.decode(s.GetRawProfile())
 			if err != nil {
 				return nil, r.pushError(ctx, err)
 			}
-			if err := conv.add(p, labels, labels[labelServiceName], labels[labelName], timing{}); err != nil {
+			a, err := conv.add(data, labels, labels[labelServiceName], timing{})
+			if err != nil {
+				return nil, r.pushError(ctx, err)
+			}
+			if err := conv.setName(a, labels[labelName]); err != nil {
 				return nil, r.pushError(ctx, err)
 			}
 		}

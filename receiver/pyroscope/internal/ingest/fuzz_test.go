@@ -12,7 +12,7 @@ import (
 )
 
 // FuzzDecode drives the whole /ingest decode path with hostile input: name
-// parsing, content type, multipart, and the capped gunzip + pprof parse.
+// parsing, content type, multipart, and the capped gunzip + pprof decode.
 func FuzzDecode(f *testing.F) {
 	blk, err := os.ReadFile("../../../../testdata/fixtures/profiler-a/block.pb.gz")
 	if err != nil {
@@ -42,11 +42,11 @@ func FuzzDecode(f *testing.F) {
 		if int64(len(req.Profile)) > lim.MaxBodyBytes {
 			t.Fatalf("profile of %d bytes passed a cap of %d", len(req.Profile), lim.MaxBodyBytes)
 		}
-		p, err := pprofconv.Parse(req.Profile, 4<<20)
+		pd, err := pprofconv.FromPprofBytes(req.Profile, 4<<20, nil)
 		if err != nil {
 			return
 		}
-		_ = ProfileName(p, req)
+		_ = ProfileName(sampleTypeNames(pd), req)
 	})
 }
 

@@ -1,19 +1,16 @@
 package ingest
 
-import (
-	"strings"
-
-	"github.com/google/pprof/profile"
-)
+import "strings"
 
 // ProfileName infers the Pyroscope profile name (the `__name__` label a push
 // would carry: process_cpu, memory, block, mutex, goroutine, wall) of an
-// /ingest profile from its sample types, the sample_type_config display
-// names and the legacy app-name suffix. "" when it cannot tell.
-func ProfileName(p *profile.Profile, req *Request) string {
-	has := map[string]bool{}
-	for _, st := range p.SampleType {
-		has[st.Type] = true
+// /ingest profile from its sample type names (pprof ValueType.Type, one per
+// sample type), the sample_type_config display names and the legacy
+// app-name suffix. "" when it cannot tell.
+func ProfileName(sampleTypes []string, req *Request) string {
+	has := make(map[string]bool, len(sampleTypes))
+	for _, st := range sampleTypes {
+		has[st] = true
 	}
 	switch {
 	case has["cpu"]:

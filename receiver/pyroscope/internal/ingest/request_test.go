@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pprofile"
 
 	"github.com/perfadvisor/perfadvisor/internal/pprofconv"
 )
@@ -18,6 +19,21 @@ func fixture(t *testing.T, name string) []byte {
 	b, err := os.ReadFile("../../../../testdata/fixtures/" + name)
 	require.NoError(t, err)
 	return b
+}
+
+// sampleTypeNames lists the sample type names of every profile in pd, as
+// the receiver reads them after appending a pprof.
+func sampleTypeNames(pd pprofile.Profiles) []string {
+	strs := pd.Dictionary().StringTable()
+	var out []string
+	for _, rp := range pd.ResourceProfiles().All() {
+		for _, sp := range rp.ScopeProfiles().All() {
+			for _, p := range sp.Profiles().All() {
+				out = append(out, strs.At(int(p.SampleType().TypeStrindex())))
+			}
+		}
+	}
+	return out
 }
 
 func TestDecode(t *testing.T) {
@@ -71,9 +87,9 @@ func TestDecode(t *testing.T) {
 			assert.Equal(t, "checkout", req.Name.App)
 			assert.Equal(t, block, req.Profile)
 			assert.Equal(t, int64(1700000000000000000), req.From.UnixNano())
-			p, err := pprofconv.Parse(req.Profile, 1<<20)
+			pd, err := pprofconv.FromPprofBytes(req.Profile, 1<<20, nil)
 			require.NoError(t, err)
-			assert.Equal(t, tt.wantName, ProfileName(p, req))
+			assert.Equal(t, tt.wantName, ProfileName(sampleTypeNames(pd), req))
 		})
 	}
 }
