@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"math"
+	"time"
 
 	"github.com/perfadvisor/perfadvisor/internal/catalog"
 	"github.com/perfadvisor/perfadvisor/internal/report"
@@ -33,27 +34,30 @@ const (
 
 // Gates beside the thresholds; each is why a reading is not yet a finding.
 const (
-	minFleet          = 3     // a median of fewer services says nothing about an outlier
-	minOutlierBuckets = 3     // intervals a service needs in the window to be compared
-	minExcessCores    = 0.005 // ignore ratios between near-idle services (5 millicores)
-	outlierTypical    = 0.5   // share of the threshold the median rate must reach too
-	baselineParts     = 4     // the floor must be elevated in most of these slices
-	baselineHeld      = 0.75  // share of slices that must be elevated to raise
-	baselineHeldKeep  = 0.5   // ... and to stay raised (hysteresis)
-	minBaselineBucket = 20
-	minBaselineSpan   = int64(20 * 60 * 1e9)
-	spikeHistory      = 20 // preceding intervals of the rolling median
-	minSpikeHistory   = 10
-	spikeMADs         = 5.0 // a burst also stands out from the history's spread
-	minBursts         = 3   // one or two blips are not a pattern
-	minBurstsKeep     = 2
-	maxBurstShare     = 0.2 // bursts are short: the median stays normal
-	minGrowthPoints   = 10
-	minGrowthSpan     = int64(30 * 60 * 1e9)
-	minGrowthR2       = 0.8 // a steady rise, not load-following oscillation
-	minGrowthR2Keep   = 0.6
-	minGrowthRelative = 0.3 // grew by this share of its mean level over the span
-	loadFollowing     = 0.5 // CPU rising by half the goroutines' relative growth: load, not a leak
+	minFleet               = 3     // a median of fewer services says nothing about an outlier
+	minOutlierBuckets      = 3     // intervals a service needs in the window to be compared
+	minExcessCores         = 0.005 // ignore ratios between near-idle services (5 millicores)
+	outlierTypical         = 0.5   // share of the threshold the median rate must reach too
+	baselineParts          = 4     // the floor must be elevated in most of these slices
+	baselineHeld           = 0.75  // share of slices that must be elevated to raise
+	baselineHeldKeep       = 0.5   // ... and to stay raised (hysteresis)
+	minBaselineBucket      = 20
+	minBaselineSpan        = int64(20 * 60 * 1e9)
+	spikeHistory           = 20 // preceding intervals of the rolling median
+	minSpikeHistory        = 10
+	spikeMADs              = 5.0 // a burst also stands out from the history's spread
+	minBursts              = 3   // one or two blips are not a pattern
+	minBurstsKeep          = 2
+	maxBurstShare          = 0.2 // bursts are short: the median stays normal
+	minGrowthPoints        = 10
+	minGrowthSpan          = int64(30 * 60 * 1e9)
+	minGrowthR2            = 0.8              // a steady rise, not load-following oscillation
+	growthBlock            = 10 * time.Minute // the trend's resolution when noise hides it (judgeGrowth)
+	minGrowthBlocks        = 6
+	maxGrowthNoiseAutocorr = 0.2
+	minGrowthR2Keep        = 0.6
+	minGrowthRelative      = 0.3 // grew by this share of its mean level over the span
+	loadFollowing          = 0.5 // CPU rising by half the goroutines' relative growth: load, not a leak
 )
 
 type ruleParams struct {
