@@ -56,7 +56,7 @@ const (
 	minGrowthBlocks        = 6
 	maxGrowthNoiseAutocorr = 0.2
 	minGrowthR2Keep        = 0.6
-	minGrowthRelative      = 0.3 // grew by this share of its mean level over the span
+	minGrowthRelative      = 0.1 // grew by this share of its mean level over the span (300/h on a pool of 3000 is a leak)
 	loadFollowing          = 0.5 // CPU rising by half the goroutines' relative growth: load, not a leak
 )
 

@@ -215,6 +215,8 @@ func TestVariantGoroutines(t *testing.T) {
 		// white noise of ±120 hides the rise from the raw R² (~0.6); the
 		// trend of 10-minute means is steady
 		goroutines("quotes", "quotes-1", d, noisy(func(t time.Duration) float64 { return 1100 + 300*t.Hours() }, 120)),
+		// a slow leak in a large pool: 600 more over 2 h on ~3000 (rel. 0.18)
+		goroutines("inventory", "inventory-1", d, noisy(func(t time.Duration) float64 { return 3000 + 300*t.Hours() }, 30)),
 		// flat but noisy, and oscillating with noise: correlated residuals, no leak
 		goroutines("search", "search-1", d, noisy(constant(1200), 150)),
 		goroutines("ads", "ads-1", d, noisy(wave(1000, 0.2, 240*time.Minute, 0.3), 60)),
@@ -223,5 +225,6 @@ func TestVariantGoroutines(t *testing.T) {
 	assert.InEpsilon(t, 300, findingValue(t, got, RuleGrowth, "checkout"), 0.1)
 	assert.InEpsilon(t, 300, findingValue(t, got, RuleGrowth, "ledger"), 0.1)
 	assert.InEpsilon(t, 300, findingValue(t, got, RuleGrowth, "quotes"), 0.1)
-	onlyFor(t, got, RuleGrowth, "checkout", "ledger", "quotes")
+	assert.InEpsilon(t, 300, findingValue(t, got, RuleGrowth, "inventory"), 0.1)
+	onlyFor(t, got, RuleGrowth, "checkout", "ledger", "quotes", "inventory")
 }
