@@ -7,6 +7,8 @@ import "go.opentelemetry.io/collector/pdata/pcommon"
 // DefaultOrder is tried in order; the first non-empty attribute names the service.
 var DefaultOrder = []string{
 	"service.name",
+	// The eBPF profiler's include_env_vars puts the SDK's own setting here.
+	"process.environment_variable.OTEL_SERVICE_NAME",
 	"k8s.deployment.name",
 	"k8s.statefulset.name",
 	"k8s.daemonset.name",

@@ -17,6 +17,7 @@ func TestResolve(t *testing.T) {
 		{"service.name wins", map[string]any{"service.name": "checkout", "k8s.deployment.name": "checkout-v2"}, nil, "checkout", true},
 		{"SDK default service.name falls back", map[string]any{"service.name": "unknown_service:java", "k8s.deployment.name": "fraud"}, nil, "fraud", true},
 		{"bare unknown_service falls back", map[string]any{"service.name": "unknown_service", "process.executable.name": "java"}, nil, "java", true},
+		{"eBPF process with OTEL_SERVICE_NAME in its environment", map[string]any{"process.environment_variable.OTEL_SERVICE_NAME": "fraud-detection", "process.executable.name": "java"}, nil, "fraud-detection", true},
 		{"Pyroscope label", map[string]any{"service_name": "ride-sharing"}, nil, "ride-sharing", true},
 		{"Prometheus job", map[string]any{"job": "cart", "instance": "10.0.0.1:9090"}, nil, "cart", true},
 		{"empty value is unset", map[string]any{"service.name": "", "process.executable.name": "nginx"}, nil, "nginx", true},
