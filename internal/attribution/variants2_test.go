@@ -14,8 +14,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/perfadvisor/perfadvisor/internal/catalog"
 )
 
 // blockProf / mutexProf: runtime/pprof block and mutex profiles as
@@ -333,30 +331,7 @@ func ebpfVariants2() []variantCase {
 }
 
 func TestVariants2(t *testing.T) {
-	cat, err := catalog.Default()
-	require.NoError(t, err)
-	thresholds := map[string]float64{}
-	for _, r := range cat.Rules {
-		thresholds[r.ID] = r.Threshold
-	}
-	a := newTestAnalyzer(t, Options{MinSamples: 1})
-	var all []variantCase
-	all = append(all, goVariants2()...)
-	all = append(all, ebpfVariants2()...)
-	for _, tc := range all {
-		t.Run(tc.name, func(t *testing.T) {
-			got := shares(t, a, newBuilder().add(tc.profs...))["svc"]
-			for rule, want := range tc.want {
-				assert.InDelta(t, want, got[rule], variantTol, "rule %s", rule)
-			}
-			for rule, share := range got {
-				if _, ok := tc.want[rule]; ok {
-					continue
-				}
-				assert.Less(t, share, thresholds[rule], "negative: %s share %.4f reaches its threshold", rule, share)
-			}
-		})
-	}
+	runVariants(t, goVariants2(), ebpfVariants2())
 }
 
 // TestVariant2BlockMutexOnly: block and mutex profiles carry no CPU; with a
