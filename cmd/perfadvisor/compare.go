@@ -7,6 +7,7 @@ import (
 	"sort"
 	"text/tabwriter"
 
+	"github.com/perfadvisor/perfadvisor/internal/advisor"
 	"github.com/perfadvisor/perfadvisor/internal/attribution"
 )
 
@@ -98,15 +99,15 @@ func cmdCompare(args []string, stdout io.Writer) error {
 
 // compareResults pairs every (rule, service) with attributed CPU on either
 // side.
-func compareResults(before, after *result) []comparison {
+func compareResults(before, after *advisor.Result) []comparison {
 	type key struct{ rule, service string }
 	keys := map[key]bool{}
-	for _, res := range []*result{before, after} {
-		for name, st := range res.window.Services {
+	for _, res := range []*advisor.Result{before, after} {
+		for name, st := range res.Window.Services {
 			for rule := range st.Rules {
 				keys[key{rule, name}] = true
 			}
-			for rule, sig := range res.signals[name] {
+			for rule, sig := range res.Signals[name] {
 				if sig.Active {
 					keys[key{rule, name}] = true
 				}
@@ -126,11 +127,11 @@ func compareResults(before, after *result) []comparison {
 	return rows
 }
 
-func compareOne(rule, service string, before, after *result) comparison {
+func compareOne(rule, service string, before, after *advisor.Result) comparison {
 	c := comparison{Rule: rule, Service: service, Basis: "total"}
-	bs, bok := before.window.Services[service]
-	as, aok := after.window.Services[service]
-	bSig, aSig := before.signals[service][rule], after.signals[service][rule]
+	bs, bok := before.Window.Services[service]
+	as, aok := after.Window.Services[service]
+	bSig, aSig := before.Signals[service][rule], after.Signals[service][rule]
 	c.BeforeActive, c.AfterActive = bSig.Active, aSig.Active
 	c.ExpectedReduction = bSig.Finding.ExpectedCPUReduction
 	c.Before, c.After = share(bs, rule), share(as, rule)

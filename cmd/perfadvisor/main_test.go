@@ -233,7 +233,11 @@ processors:
     rules:
       regex_compile_hot_path: {enabled: false}
 `))
-	_, cat, err := loadConfig(path)
+	cfg, err := loadConfig(path)
 	require.NoError(t, err)
-	require.NotNil(t, cat)
+	cat, err := cfg.Catalog()
+	require.NoError(t, err)
+	r, ok := cat.Rule("regex_compile_hot_path")
+	require.True(t, ok)
+	assert.False(t, r.IsEnabled())
 }

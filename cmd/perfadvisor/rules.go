@@ -19,9 +19,13 @@ func cmdRules(args []string, stdout io.Writer) error {
 	if len(a.files) > 0 {
 		return usagef("rules takes no files (got %q)", a.files[0])
 	}
-	_, cat, err := loadConfig(a.flags["config"])
+	cfg, err := loadConfig(a.flags["config"])
 	if err != nil {
 		return err
+	}
+	cat, err := cfg.Catalog()
+	if err != nil {
+		return fmt.Errorf("catalog: %w", err)
 	}
 	// Each rule as its catalog schema, with the effective enabled/threshold.
 	rules := make([]map[string]any, 0, len(cat.Rules))

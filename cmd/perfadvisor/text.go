@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/perfadvisor/perfadvisor/internal/advisor"
 	"github.com/perfadvisor/perfadvisor/internal/report"
 )
 
@@ -16,9 +17,11 @@ const (
 	maxTextFrames = 12
 )
 
-func writeText(w io.Writer, rep report.Report, res *result) {
+func writeText(w io.Writer, res *advisor.Result, files int) {
+	rep := report.Report{Findings: res.Findings, Services: res.Services}
+	defer writeNotJudged(w, rep.Services)
 	if len(rep.Findings) == 0 {
-		fmt.Fprintf(w, "No findings in %d file(s) (%d service(s) with profiles).\n", res.files, len(res.window.Services))
+		fmt.Fprintf(w, "No findings in %d file(s) (%d service(s) with profiles).\n", files, len(res.Window.Services))
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -66,6 +69,26 @@ func writeText(w io.Writer, rep report.Report, res *result) {
 		if f.Recommendation != "" {
 			fmt.Fprintf(w, "   Fix: %s\n", indent(f.Recommendation, "        "))
 		}
+	}
+}
+
+// writeNotJudged ends the report with the services that could not be
+// judged: without it, their silence would read as health.
+func writeNotJudged(w io.Writer, services []report.Coverage) {
+	first := true
+	for _, s := range services {
+		if s.Judged {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w, "\nNot judged (no advice for these services, which is not the same as healthy):")
+			first = false
+		}
+		reason := ""
+		if s.Reason != nil {
+			reason = *s.Reason
+		}
+		fmt.Fprintf(w, "  %s: %s\n", s.Service, reason)
 	}
 }
 

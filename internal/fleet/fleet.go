@@ -15,12 +15,10 @@
 package fleet
 
 import (
-	"math"
 	"sync"
 	"time"
 
 	"github.com/perfadvisor/perfadvisor/internal/catalog"
-	"github.com/perfadvisor/perfadvisor/internal/report"
 )
 
 // Config of the metric rules. Thresholds come from the catalog (rules.<id>.threshold).
@@ -110,8 +108,8 @@ func NewStore(cfg Config, cat *catalog.Catalog) *Store {
 	}
 }
 
-// NoteProfiled records that a service's profiles were judged at event time
-// at. Its profile rules then come from the profiles alone: the metric-only
+// NoteProfiled records that a service's profiles were judged up to event
+// time at (a replay passes the end of time: the whole input). Its profile rules then come from the profiles alone: the metric-only
 // findings (db_connection_churn, kafka_poll_inefficiency from metrics) stand
 // aside for it while its profiles are recent (2 x LongWindow), so one
 // (rule, service) never gets two readings on different scales.
@@ -123,12 +121,6 @@ func (s *Store) NoteProfiled(service string, at time.Time) {
 		return
 	}
 	s.profiled[service] = max(s.profiled[service], t)
-}
-
-// NoteProfiledInput records that a service's profiles are part of the input
-// being replayed (CLI): its profile rules come from them for the whole input.
-func (s *Store) NoteProfiledInput(service string) {
-	s.NoteProfiled(service, time.Unix(0, math.MaxInt64))
 }
 
 // maxLead is how far one service's newest point may run ahead of every other
@@ -184,11 +176,16 @@ func (s *Store) Services() int {
 	return len(s.services)
 }
 
+// ServiceNames returns the tracked services, sorted.
+func (s *Store) ServiceNames() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return sortedNames(s.services)
+}
+
 // ServiceUsage is one service's CPU in the trailing window.
 type ServiceUsage struct {
 	Service          string
 	Cores            float64
 	FleetMedianRatio float64
 }
-
-var _ = report.Finding{}

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -249,7 +250,7 @@ func TestProfiledInputReplay(t *testing.T) {
 	}}))
 	_, raised := find(st.Replay(), RuleDBChurn, "orders")
 	require.True(t, raised, "metrics alone raise it")
-	st.NoteProfiledInput("orders")
+	st.NoteProfiled("orders", time.Unix(0, math.MaxInt64))
 	_, raised = find(st.Replay(), RuleDBChurn, "orders")
 	assert.False(t, raised, "the input's profiles judge it")
 }

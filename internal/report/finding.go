@@ -45,14 +45,43 @@ type Finding struct {
 // Report is the CLI's JSON document.
 type Report struct {
 	Findings []Finding `json:"findings"`
+	// Services: every service seen, judged or not and why.
+	Services []Coverage `json:"services"`
 }
 
-// MarshalJSON keeps "findings" and each "evidence" a list, never null.
+// Coverage says whether a service could be judged, and why not: silence
+// about a service that could not be judged must never look like health.
+type Coverage struct {
+	Service    string   `json:"service"`
+	Judged     bool     `json:"judged"`
+	Reason     *string  `json:"reason"`         // why not judged; null when judged
+	ReasonCode string   `json:"-"`              // bounded label for self-telemetry
+	CPUSamples int64    `json:"cpu_samples"`    // estimated CPU sample count
+	CPUSeconds float64  `json:"cpu_seconds"`    // profiled CPU time
+	Runtimes   []string `json:"runtimes"`       // e.g. ["go"], ["native","python"]
+	Note       string   `json:"note,omitempty"` // qualifies a judged service (e.g. by metrics alone)
+}
+
+// MarshalJSON keeps "findings", "services" and each "evidence" a list, never null.
 func (r Report) MarshalJSON() ([]byte, error) {
 	type plain Report
 	p := plain(r)
 	if p.Findings == nil {
 		p.Findings = []Finding{}
+	}
+	if p.Services == nil {
+		p.Services = []Coverage{}
+	}
+	for i := range p.Services {
+		if p.Services[i].Runtimes == nil {
+			p.Services = append([]Coverage(nil), p.Services...) // the caller's slice stays as it was
+			for j := range p.Services {
+				if p.Services[j].Runtimes == nil {
+					p.Services[j].Runtimes = []string{}
+				}
+			}
+			break
+		}
 	}
 	for i := range p.Findings {
 		if p.Findings[i].Evidence == nil {

@@ -2,6 +2,7 @@ package perfadvisor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -13,9 +14,9 @@ import (
 	"go.opentelemetry.io/collector/processor"
 	"go.uber.org/zap"
 
+	"github.com/perfadvisor/perfadvisor/internal/advisor"
 	"github.com/perfadvisor/perfadvisor/internal/attribution"
 	"github.com/perfadvisor/perfadvisor/internal/findings"
-	"github.com/perfadvisor/perfadvisor/internal/fleet"
 	"github.com/perfadvisor/perfadvisor/internal/report"
 	"github.com/perfadvisor/perfadvisor/processor/perfadvisor/internal/windows"
 )
@@ -37,17 +38,16 @@ const maxFutureSkew = time.Hour
 // open windows, the fleet store, the finding lifecycle and the advice waiting
 // to be emitted. Emitters take snapshots under mu and call next without it.
 type engine struct {
-	cfg      *Config
-	logger   *zap.Logger
-	tel      *selfTelemetry
-	analyzer *attribution.Analyzer
-	now      func() time.Time // wall clock; tests replace it
+	cfg    *Config
+	logger *zap.Logger
+	tel    *selfTelemetry
+	adv    *advisor.Advisor
+	now    func() time.Time // wall clock; tests replace it
 
 	refs int // guarded by the factory's lock
 
 	mu          sync.Mutex
 	windows     *windows.Set
-	store       *fleet.Store
 	tracker     *findings.Tracker
 	totals      *cpuTotals
 	lastMetrics time.Time // event time of the last metric-rule evaluation
@@ -55,14 +55,13 @@ type engine struct {
 	lastProfileWall, lastMetricsWall time.Time
 	idle                             struct{ profiles, metrics bool } // idle stream already judged
 	queues                           map[*eventQueue]struct{}         // one per started logs instance
+	// toldNotJudged: (service, reason) pairs already logged at info level,
+	// so an unjudgeable service is said once, not every window.
+	toldNotJudged map[[2]string]struct{}
 }
 
 func newEngine(set processor.Settings, cfg *Config, now func() time.Time) (*engine, error) {
-	cat, err := cfg.Catalog()
-	if err != nil {
-		return nil, fmt.Errorf("perfadvisor: %w", err)
-	}
-	an, err := attribution.New(cat, cfg.AnalyzerOptions())
+	adv, err := advisor.New(cfg, advisor.Live, "")
 	if err != nil {
 		return nil, fmt.Errorf("perfadvisor: %w", err)
 	}
@@ -71,25 +70,21 @@ func newEngine(set processor.Settings, cfg *Config, now func() time.Time) (*engi
 		return nil, fmt.Errorf("perfadvisor: self-telemetry: %w", err)
 	}
 	return &engine{
-		cfg:      cfg,
-		logger:   set.Logger,
-		tel:      tel,
-		analyzer: an,
-		now:      now,
-		windows:  windows.NewSet(cfg.Window, cfg.AllowedLateness, cfg.Limits.MaxOpenWindows),
-		store: fleet.NewStore(fleet.Config{
-			ServiceAttributes: cfg.ServiceAttributes,
-			MaxServices:       cfg.Limits.MaxServices,
-			Window:            cfg.MetricsWindow,
-		}, cat),
+		cfg:     cfg,
+		logger:  set.Logger,
+		tel:     tel,
+		adv:     adv,
+		now:     now,
+		windows: windows.NewSet(cfg.Window, cfg.AllowedLateness, cfg.Limits.MaxOpenWindows),
 		tracker: findings.New(findings.Config{
 			For:             cfg.For,
 			KeepFiringFor:   cfg.KeepFiringFor,
 			HysteresisRatio: cfg.HysteresisRatio,
 			MaxKeys:         cfg.Limits.MaxFindings,
 		}),
-		totals: newCPUTotals(cfg.Limits.MaxServices),
-		queues: map[*eventQueue]struct{}{},
+		totals:        newCPUTotals(cfg.Limits.MaxServices),
+		queues:        map[*eventQueue]struct{}{},
+		toldNotJudged: map[[2]string]struct{}{},
 	}, nil
 }
 
@@ -141,18 +136,14 @@ func (e *engine) processProfiles(_ context.Context, pd pprofile.Profiles) (pprof
 	return pd, nil
 }
 
-// accumulate runs the analyzer with a last line of defence: a bug in the
-// analysis must cost this batch's advice, never the collector (a panic in a
-// processor takes every pipeline down).
-func (e *engine) accumulate(pd pprofile.Profiles, st *attribution.Window) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			st.DroppedProfiles += int64(pd.ProfileCount())
-			e.logger.Error("perfadvisor: analysis failed; advice for this batch dropped", zap.Any("panic", r))
-			err = fmt.Errorf("analysis failed: %v", r)
-		}
-	}()
-	return e.analyzer.Accumulate(pd, st)
+// accumulate runs the advisor, which turns a panic in the analysis into a
+// lost batch of advice, logged, never a collector crash.
+func (e *engine) accumulate(pd pprofile.Profiles, st *attribution.Window) error {
+	err := e.adv.Accumulate(pd, st)
+	if errors.Is(err, advisor.ErrAnalysisFailed) {
+		e.logger.Error("perfadvisor: analysis failed; advice for this batch dropped", zap.Error(err))
+	}
+	return err
 }
 
 // group is the part of a batch that falls in one window.
@@ -251,28 +242,42 @@ func (e *engine) closeLocked(ws ...*windows.Window) {
 		if st == nil {
 			continue
 		}
-		services := make(map[string]bool, len(st.Services))
-		var signals []report.Signal
-		for name, ss := range st.Services {
-			services[name] = true
-			e.store.NoteProfiled(name, w.End) // its profiles, not metrics alone, judge its profile rules
-			sigs := e.analyzer.Evaluate(ss)
-			for i := range sigs {
-				if extra := e.store.Evidence(sigs[i].Service, sigs[i].Rule); len(extra) > 0 {
-					sigs[i].Finding.Evidence = append(sigs[i].Finding.Evidence, extra...)
-				}
-			}
-			signals = append(signals, sigs...)
-			if !e.totals.add(name, ss, w.End, e.cfg.Window, e.now()) {
+		j := e.adv.JudgeWindow(st, w.End)
+		services := make(map[string]bool, len(j.Services))
+		for _, cov := range j.Services {
+			services[cov.Service] = true
+			e.noteCoverageLocked(cov)
+			if !e.totals.add(cov.Service, st.Services[cov.Service], w.End, e.cfg.Window, e.now()) {
 				e.tel.drop(reasonMaxServices, 1)
 			}
 		}
+		signals := j.Signals
 		e.applyLocked(w.End, findings.Scope{
 			Source:     sourceProfiles,
 			Services:   services,
 			StaleAfter: staleWindows * e.cfg.Window,
 		}, signals)
 	}
+}
+
+// noteCoverageLocked counts a service window that could not be judged and
+// says so once per service and reason. Caller holds e.mu.
+func (e *engine) noteCoverageLocked(cov report.Coverage) {
+	if cov.Judged {
+		return
+	}
+	e.tel.notJudgedWindow(cov.ReasonCode)
+	k := [2]string{cov.Service, cov.ReasonCode}
+	if _, told := e.toldNotJudged[k]; told || len(e.toldNotJudged) >= e.cfg.Limits.MaxServices {
+		return
+	}
+	e.toldNotJudged[k] = struct{}{}
+	reason := ""
+	if cov.Reason != nil {
+		reason = *cov.Reason
+	}
+	e.logger.Info("perfadvisor: service not judged; its profiles give no advice until this changes",
+		zap.String("service", cov.Service), zap.String("reason", reason))
 }
 
 // applyLocked runs the lifecycle and queues its changes. Caller holds e.mu.
@@ -297,10 +302,8 @@ func (e *engine) applyLocked(at time.Time, scope findings.Scope, signals []repor
 func (e *engine) processMetrics(_ context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	before := e.store.Dropped()
-	e.store.Add(md)
+	e.tel.drop(reasonMaxServices, e.adv.AddMetrics(md))
 	e.lastMetricsWall, e.idle.metrics = e.now(), false
-	e.tel.drop(reasonMaxServices, e.store.Dropped()-before)
 	return md, nil
 }
 
@@ -334,7 +337,7 @@ func (e *engine) tick(wall time.Time) {
 		}
 	case latest.After(e.lastMetrics):
 		e.lastMetrics = latest
-		e.applyLocked(latest, findings.Scope{Source: sourceMetrics}, e.store.Evaluate(latest))
+		e.applyLocked(latest, findings.Scope{Source: sourceMetrics}, e.adv.EvaluateMetrics(latest))
 	}
 }
 
@@ -353,7 +356,7 @@ func (e *engine) profilesNowLocked(wall time.Time) (time.Time, bool) {
 
 // metricsNowLocked is the same for the metric streams, with metrics_window.
 func (e *engine) metricsNowLocked(wall time.Time) (time.Time, bool) {
-	latest := e.store.Latest()
+	latest := e.adv.LatestMetrics()
 	if latest.IsZero() || e.lastMetricsWall.IsZero() {
 		return latest, false
 	}

@@ -2,7 +2,6 @@ package perfadvisor
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"time"
 
@@ -14,8 +13,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processorhelper/xprocessorhelper"
 	"go.opentelemetry.io/collector/processor/xprocessor"
 
-	"github.com/perfadvisor/perfadvisor/internal/fleet"
-	"github.com/perfadvisor/perfadvisor/internal/svcname"
+	"github.com/perfadvisor/perfadvisor/internal/advisor"
 	"github.com/perfadvisor/perfadvisor/processor/perfadvisor/internal/metadata"
 )
 
@@ -45,29 +43,7 @@ func newFactory(f *factory) xprocessor.Factory {
 	)
 }
 
-func createDefaultConfig() component.Config {
-	return &Config{
-		Window:          60 * time.Second,
-		AllowedLateness: 30 * time.Second,
-		MetricsWindow:   fleet.DefaultWindow,
-		EmitInterval:    15 * time.Second,
-		// One window: a finding needs its signal in two consecutive windows,
-		// so a single burst (a deploy, a lazily built cache) raises nothing.
-		For:               time.Minute,
-		KeepFiringFor:     time.Minute,
-		HysteresisRatio:   0.8,
-		ServiceAttributes: slices.Clone(svcname.DefaultOrder),
-		MaxSamplingHz:     19,
-		Limits: LimitsConfig{
-			MaxServices:       1000,
-			MaxEvidenceStacks: 5,
-			MaxEvidenceLength: 1024,
-			MaxOpenWindows:    16,
-			MaxFindings:       10000,
-			MaxQueuedEvents:   1000,
-		},
-	}
-}
+func createDefaultConfig() component.Config { return advisor.Default() }
 
 // acquire returns the engine of set.ID, creating it on first use.
 func (f *factory) acquire(set processor.Settings, cfg *Config) (*engine, error) {

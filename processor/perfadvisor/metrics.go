@@ -107,7 +107,7 @@ func (e *engine) advisoryMetrics(wall time.Time) pmetric.Metrics {
 		v.firing = append(v.firing, a)
 	}
 	if latest, _ := e.metricsNowLocked(wall); !latest.IsZero() {
-		for _, u := range e.store.Usage(latest) {
+		for _, u := range e.adv.Usage(latest) {
 			view(u.Service).usage = &u
 		}
 	}

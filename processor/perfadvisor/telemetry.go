@@ -25,11 +25,12 @@ const (
 
 // selfTelemetry is the processor's own metrics, through the collector's MeterProvider.
 type selfTelemetry struct {
-	profiles metric.Int64Counter
-	samples  metric.Int64Counter
-	raised   metric.Int64Counter
-	dropped  metric.Int64Counter
-	duration metric.Float64Histogram
+	profiles  metric.Int64Counter
+	samples   metric.Int64Counter
+	raised    metric.Int64Counter
+	dropped   metric.Int64Counter
+	notJudged metric.Int64Counter
+	duration  metric.Float64Histogram
 }
 
 func newSelfTelemetry(set component.TelemetrySettings) (*selfTelemetry, error) {
@@ -49,6 +50,10 @@ func newSelfTelemetry(set component.TelemetrySettings) (*selfTelemetry, error) {
 		metric.WithDescription("Advice not produced because a limit was reached or the input was invalid, by reason."),
 		metric.WithUnit("{item}"))
 	err = errors.Join(err, e)
+	t.notJudged, e = m.Int64Counter("otelcol_processor_perfadvisor_services_not_judged",
+		metric.WithDescription("Service windows whose profiles could not be judged (no CPU samples the engine reads, too few), by reason: silence there is not health."),
+		metric.WithUnit("{service}"))
+	err = errors.Join(err, e)
 	t.duration, e = m.Float64Histogram("otelcol_processor_perfadvisor_analysis_duration",
 		metric.WithDescription("Time spent attributing one batch of profiles."), metric.WithUnit("s"))
 	err = errors.Join(err, e)
@@ -67,4 +72,8 @@ func (t *selfTelemetry) analysed(profiles, samples int64, took time.Duration) {
 	t.profiles.Add(ctx, profiles)
 	t.samples.Add(ctx, samples)
 	t.duration.Record(ctx, took.Seconds())
+}
+
+func (t *selfTelemetry) notJudgedWindow(reason string) {
+	t.notJudged.Add(context.Background(), 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason))))
 }

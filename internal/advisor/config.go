@@ -1,0 +1,198 @@
+package advisor
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/perfadvisor/perfadvisor/internal/attribution"
+	"github.com/perfadvisor/perfadvisor/internal/catalog"
+	"github.com/perfadvisor/perfadvisor/internal/fleet"
+	"github.com/perfadvisor/perfadvisor/internal/svcname"
+)
+
+// Config is the schema the collector processor and the CLI's --config both
+// read: one set of keys, one set of defaults, one Validate. Every key is
+// optional; processor/perfadvisor/README.md documents them.
+type Config struct {
+	// Window is the span of event time over which profiles are judged.
+	Window time.Duration `mapstructure:"window"`
+	// AllowedLateness keeps a window open this long (event time) after its end for late profiles.
+	AllowedLateness time.Duration `mapstructure:"allowed_lateness"`
+	// MetricsWindow is the trailing span of event time the metric rules judge.
+	MetricsWindow time.Duration `mapstructure:"metrics_window"`
+	// MetricsLongWindow is the trailing span the baseline and spike rules judge
+	// (a floor or a pattern of bursts needs more history than metrics_window).
+	MetricsLongWindow time.Duration `mapstructure:"metrics_long_window"`
+	// GrowthWindow is the trailing span goroutine_growth fits its line over.
+	GrowthWindow time.Duration `mapstructure:"growth_window"`
+	// EmitInterval is the wall-clock period of the advisory metrics and log flushes.
+	EmitInterval time.Duration `mapstructure:"emit_interval"`
+	// For is how long a signal must hold before a finding is raised (0 raises at once).
+	For time.Duration `mapstructure:"for"`
+	// KeepFiringFor keeps a finding raised this long after its level fell below the resolve level.
+	KeepFiringFor time.Duration `mapstructure:"keep_firing_for"`
+	// HysteresisRatio sets the resolve level to threshold × ratio.
+	HysteresisRatio float64 `mapstructure:"hysteresis_ratio"`
+	// Rules tunes built-in or custom rules by id.
+	Rules map[string]catalog.Override `mapstructure:"rules"`
+	// CustomRules adds signatures in the built-in catalog's schema.
+	CustomRules []catalog.Rule `mapstructure:"custom_rules"`
+	// ServiceAttributes is the resource attribute order that names a service.
+	ServiceAttributes []string `mapstructure:"service_attributes"`
+	// MinSamples: fewer CPU samples than this per service and window raise nothing.
+	MinSamples int64 `mapstructure:"min_samples"`
+	// MaxSamplingHz: CPU profiles sampled faster are noted in profiler_overhead's evidence.
+	MaxSamplingHz float64 `mapstructure:"max_sampling_hz"`
+	// Limits bound the processor's state.
+	Limits LimitsConfig `mapstructure:"limits"`
+
+	_ struct{} // prevent unkeyed literals
+}
+
+// Default is every key's default. The processor's factory and the CLI start
+// from it.
+func Default() *Config {
+	return &Config{
+		Window:            60 * time.Second,
+		AllowedLateness:   30 * time.Second,
+		MetricsWindow:     fleet.DefaultWindow,
+		MetricsLongWindow: fleet.DefaultLongWindow,
+		GrowthWindow:      fleet.DefaultGrowthWindow,
+		EmitInterval:      15 * time.Second,
+		// One window: a finding needs its signal in two consecutive windows,
+		// so a single burst (a deploy, a lazily built cache) raises nothing.
+		For:               time.Minute,
+		KeepFiringFor:     time.Minute,
+		HysteresisRatio:   0.8,
+		ServiceAttributes: slices.Clone(svcname.DefaultOrder),
+		MaxSamplingHz:     attribution.DefaultMaxSamplingHz,
+		Limits: LimitsConfig{
+			MaxServices:       1000,
+			MaxEvidenceStacks: attribution.DefaultMaxEvidenceStacks,
+			MaxEvidenceLength: 1024,
+			MaxOpenWindows:    16,
+			MaxFindings:       10000,
+			MaxQueuedEvents:   1000,
+		},
+	}
+}
+
+// LimitsConfig caps every piece of state the processor keeps; overflow is counted.
+type LimitsConfig struct {
+	MaxServices       int `mapstructure:"max_services"`
+	MaxEvidenceStacks int `mapstructure:"max_evidence_stacks"`
+	MaxEvidenceLength int `mapstructure:"max_evidence_length"`
+	MaxOpenWindows    int `mapstructure:"max_open_windows"`
+	// MaxFindings caps the (service, rule) pairs the finding lifecycle tracks.
+	MaxFindings int `mapstructure:"max_findings"`
+	// MaxQueuedEvents caps the state changes waiting for the logs pipeline's next flush.
+	MaxQueuedEvents int `mapstructure:"max_queued_events"`
+}
+
+var _ confmap.Validator = (*Config)(nil)
+
+// Validate reports every invalid key with what to change.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if c.Window < time.Second {
+		add("window must be at least 1s (got %s); profilers send every 10-60s, 60s is a good start", c.Window)
+	}
+	if c.AllowedLateness < 0 {
+		add("allowed_lateness must be 0s or more (got %s)", c.AllowedLateness)
+	}
+	if c.MetricsWindow < time.Second {
+		add("metrics_window must be at least 1s (got %s); 5m covers a few scrape intervals of every service", c.MetricsWindow)
+	}
+	if c.MetricsLongWindow < c.MetricsWindow {
+		add("metrics_long_window must be at least metrics_window (got %s < %s); 1h holds a floor and 20 intervals of spike history", c.MetricsLongWindow, c.MetricsWindow)
+	}
+	if c.GrowthWindow < time.Minute {
+		add("growth_window must be at least 1m (got %s); a leak shows as a steady rise over an hour or two", c.GrowthWindow)
+	}
+	if c.EmitInterval <= 0 {
+		add("emit_interval must be more than 0s (got %s); use e.g. 15s, the Prometheus scrape interval", c.EmitInterval)
+	}
+	if c.For < 0 {
+		add("for must be 0s or more (got %s); 0s raises a finding at the first active window", c.For)
+	}
+	if c.KeepFiringFor < 0 {
+		add("keep_firing_for must be 0s or more (got %s)", c.KeepFiringFor)
+	}
+	if !(c.HysteresisRatio > 0 && c.HysteresisRatio <= 1) {
+		add("hysteresis_ratio must be in (0, 1] (got %v); 1 resolves as soon as the level drops below the threshold", c.HysteresisRatio)
+	}
+	if c.MinSamples < 0 {
+		add("min_samples must be 0 or more (got %d)", c.MinSamples)
+	}
+	if !(c.MaxSamplingHz > 0) {
+		add("max_sampling_hz must be more than 0 (got %v); the guide's ceiling is 19", c.MaxSamplingHz)
+	}
+	for i, a := range c.ServiceAttributes {
+		if a == "" {
+			add("service_attributes[%d] is empty; remove it or name a resource attribute such as service.name", i)
+		}
+	}
+	l := c.Limits
+	for _, lim := range []struct {
+		name string
+		v    int
+	}{
+		{"max_services", l.MaxServices},
+		{"max_evidence_stacks", l.MaxEvidenceStacks},
+		{"max_evidence_length", l.MaxEvidenceLength},
+		{"max_open_windows", l.MaxOpenWindows},
+		{"max_findings", l.MaxFindings},
+		{"max_queued_events", l.MaxQueuedEvents},
+	} {
+		if lim.v <= 0 {
+			add("limits.%s must be more than 0 (got %d)", lim.name, lim.v)
+		}
+	}
+	if len(errs) == 0 {
+		// The catalog names an unknown rule id or a bad custom rule field itself.
+		if _, err := c.Catalog(); err != nil {
+			add("rules/custom_rules: %w", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Catalog is the built-in catalog with this config's overrides and custom
+// rules. The CLI reads the same config, so both judge with one catalog.
+func (c *Config) Catalog() (*catalog.Catalog, error) {
+	base, err := catalog.Default()
+	if err != nil {
+		return nil, fmt.Errorf("built-in catalog: %w", err)
+	}
+	return base.With(c.Rules, c.CustomRules)
+}
+
+// analyzerOptions are the attribution options this config sets;
+// defaultService names data without a service attribute (the CLI's --service).
+func (c *Config) analyzerOptions(defaultService string) attribution.Options {
+	return attribution.Options{
+		DefaultService:    defaultService,
+		ServiceAttributes: c.ServiceAttributes,
+		MaxServices:       c.Limits.MaxServices,
+		MaxEvidenceStacks: c.Limits.MaxEvidenceStacks,
+		MinSamples:        c.MinSamples,
+		MaxSamplingHz:     c.MaxSamplingHz,
+	}
+}
+
+// fleetConfig is the metric rules' configuration this config sets.
+func (c *Config) fleetConfig(defaultService string) fleet.Config {
+	return fleet.Config{
+		ServiceAttributes: c.ServiceAttributes,
+		DefaultService:    defaultService,
+		MaxServices:       c.Limits.MaxServices,
+		Window:            c.MetricsWindow,
+		LongWindow:        c.MetricsLongWindow,
+		GrowthWindow:      c.GrowthWindow,
+	}
+}
