@@ -3,6 +3,7 @@ package attribution
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -10,8 +11,6 @@ import (
 	"github.com/perfadvisor/perfadvisor/internal/framename"
 	"github.com/perfadvisor/perfadvisor/internal/report"
 )
-
-const profilerRule = "profiler_overhead"
 
 // Evaluate returns one Signal per enabled profile rule with attributed CPU in s
 // (Level = CPU share, Active = share ≥ threshold with ≥ MinSamples).
@@ -26,10 +25,7 @@ func (a *Analyzer) Evaluate(s *ServiceStats) []report.Signal {
 	for _, r := range a.rules {
 		rule := r.rule
 		rs := s.Rules[rule.ID]
-		facts := []report.Evidence(nil)
-		if rule.ID == profilerRule {
-			facts = a.profilerFacts(s)
-		}
+		facts := a.metadataFacts(s, rule.MetadataEvidence)
 		if (rs == nil || rs.CPUValue <= 0) && len(facts) == 0 {
 			continue
 		}
@@ -199,21 +195,25 @@ func tagEvidence(rule catalog.Rule, rs *RuleStats, total float64) []report.Evide
 	return out
 }
 
-// profilerFacts reads block/mutex profiling and the CPU sampling rate.
-func (a *Analyzer) profilerFacts(s *ServiceStats) []report.Evidence {
+// metadataFacts reads the facts a rule cites (catalog metadata_evidence):
+// block/mutex profiling on, the CPU sampling rate.
+func (a *Analyzer) metadataFacts(s *ServiceStats, cited []string) []report.Evidence {
+	if len(cited) == 0 {
+		return nil
+	}
 	var out []report.Evidence
-	if s.BlockProfile {
+	if s.BlockProfile && slices.Contains(cited, catalog.FactBlockProfile) {
 		out = append(out, report.Evidence{Kind: "metadata",
 			Description: fmt.Sprintf("block profiling is enabled (%d contention events recorded); every channel/select/sync operation pays for it: runtime.SetBlockProfileRate(0) unless debugging", s.BlockEvents),
 			Series:      "block_profile", Value: report.Float(float64(s.BlockEvents))})
 	}
-	if s.MutexProfile {
+	if s.MutexProfile && slices.Contains(cited, catalog.FactMutexProfile) {
 		out = append(out, report.Evidence{Kind: "metadata",
 			Description: fmt.Sprintf("mutex profiling is enabled (%d contention events recorded): runtime.SetMutexProfileFraction(0) unless debugging", s.MutexEvents),
 			Series:      "mutex_profile", Value: report.Float(float64(s.MutexEvents))})
 	}
 	// 10% slack: the eBPF profiler's 20 Hz is the guide's 19 Hz in spirit.
-	if s.SamplingHz > a.opts.MaxSamplingHz*1.1 {
+	if s.SamplingHz > a.opts.MaxSamplingHz*1.1 && slices.Contains(cited, catalog.FactCPUSamplingRate) {
 		out = append(out, report.Evidence{Kind: "metadata",
 			Description: fmt.Sprintf("CPU profile sampled at %.0f Hz, above the %.0f Hz continuous-profiling ceiling", s.SamplingHz, a.opts.MaxSamplingHz),
 			Series:      "cpu_sampling_hz", Value: report.Float(round4(s.SamplingHz))})

@@ -47,6 +47,11 @@ type Rule struct {
 	RaiseOnMetadata bool `mapstructure:"raise_on_metadata" yaml:"raise_on_metadata" json:"raise_on_metadata,omitempty"`
 	// Params are rule-specific numbers (metric rules: window sizes, minimum counts).
 	Params map[string]float64 `mapstructure:"params" yaml:"params" json:"params,omitempty"`
+	// MetadataEvidence: profile-metadata facts (MetadataFacts) reported in
+	// the rule's evidence; with raise_on_metadata they raise it on their own.
+	MetadataEvidence []string `mapstructure:"metadata_evidence" yaml:"metadata_evidence" json:"metadata_evidence,omitempty"`
+	// MetricEvidence: metric series that support the rule's findings.
+	MetricEvidence []MetricEvidence `mapstructure:"metric_evidence" yaml:"metric_evidence" json:"metric_evidence,omitempty"`
 }
 
 // Severity: warning at the threshold, critical at CriticalAt (0 = never).
@@ -179,6 +184,8 @@ func (r Rule) clone() Rule {
 			out.Recommendations[k] = v
 		}
 	}
+	out.MetadataEvidence = append([]string(nil), r.MetadataEvidence...)
+	out.MetricEvidence = append([]MetricEvidence(nil), r.MetricEvidence...)
 	if r.Params != nil {
 		out.Params = make(map[string]float64, len(r.Params))
 		for k, v := range r.Params {

@@ -89,6 +89,7 @@ func (c *Catalog) Validate() error {
 				add("%s.params.%s: not a finite number", where, k)
 			}
 		}
+		validateLinks(r, where, add)
 		if r.Kind == KindMetric {
 			if len(r.Signatures) > 0 {
 				add("%s.signatures: metric rules take no frame patterns", where)

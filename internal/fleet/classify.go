@@ -41,6 +41,32 @@ var auxIsLevel = [auxKinds]bool{
 	auxDBConnections:      true,
 }
 
+// auxMeanOfLevels: a per-stream figure averaged over streams, not summed
+// (records per request of several consumers).
+var auxMeanOfLevels = [auxKinds]bool{auxKafkaRecordsPerReq: true}
+
+// Fleet-wide signals derived from the cluster's CoreDNS.
+const (
+	signalCoreDNSHitRatio = "coredns_cache_hit_ratio"
+	signalCoreDNSMisses   = "coredns_cache_misses"
+)
+
+// signalKinds maps the catalog's metric signal names (metric_evidence) to
+// the series kinds that carry them.
+var signalKinds = map[string]auxKind{
+	"alloc_bytes":               auxAllocBytes,
+	"gc_cycles":                 auxGCCycles,
+	"gc_pause_seconds":          auxGCPause,
+	"kafka_fetch_rate":          auxKafkaFetchRate,
+	"kafka_records_per_request": auxKafkaRecordsPerReq,
+	"db_connections":            auxDBConnections,
+	"db_connection_creates":     auxDBConnCreates,
+	"db_connections_closed":     auxDBConnClosed,
+	"db_connection_waits":       auxDBWaits,
+	"requests":                  auxRequests,
+	"dns_lookups":               auxDNSLookups,
+}
+
 // auxPart picks which number of a histogram or summary point a series holds.
 type auxPart int
 

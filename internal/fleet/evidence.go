@@ -54,96 +54,98 @@ func (svc *service) meanOfLevels(kind auxKind, from, to int64) (float64, bool) {
 	return mean(vals), true
 }
 
-// Evidence returns metric series that support a profile rule's finding for a
-// service (e.g. go_memstats_alloc_bytes_total for alloc_gc_pressure), over
-// all the data held.
+// Evidence returns the metric series that support a profile rule's finding
+// for a service, as the rule's metric_evidence in the catalog cites them,
+// over all the data held (the CLI holds its input, a collector what
+// forget() left).
 func (s *Store) Evidence(service, rule string) []report.Evidence {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch rule {
-	case RuleAllocGC, RuleKafkaPoll, RuleDBChurn, RuleDNS:
-	default:
+	links := s.links[rule]
+	if len(links) == 0 {
 		return nil
 	}
 	svc := s.services[service]
-	// all data held: the CLI holds its input, a collector what forget() left
 	lo, hi := int64(math.MinInt64/2), int64(math.MaxInt64/2)
 	var ev []report.Evidence
-	add := func(sr series, format string, v float64) {
-		name := "metrics"
-		if len(sr.streams) > 0 {
-			name = sr.streams[0].desc
+	for _, l := range links {
+		v, sr, ok := s.signalValue(svc, l.Alternatives(), lo, hi)
+		if !ok {
+			continue
 		}
-		ev = append(ev, report.Evidence{Kind: "series", Series: name,
-			Description: fmt.Sprintf(format, v), Value: report.Float(round(v, 4))})
-	}
-	rate := func(kind auxKind, format string, scale float64) (float64, bool) {
-		if svc == nil {
-			return 0, false
-		}
-		m, sr, ok := svc.auxMean(kind, lo, hi)
-		if ok {
-			add(sr, format, m*scale)
-		}
-		return m, ok
-	}
-	switch rule {
-	case RuleAllocGC:
-		rate(auxAllocBytes, "allocation rate %.2f MB/s", 1e-6)
-		rate(auxGCCycles, "%.2f GC cycles per second", 1)
-		rate(auxGCPause, "%.4f s of GC pause per second", 1)
-	case RuleKafkaPoll:
-		if svc != nil {
-			if m, sr, ok := svc.auxMean(auxKafkaFetchRate, lo, hi); ok {
-				add(sr, "consumer fetch rate %.1f requests/s", m)
-			}
-			if m, ok := svc.meanOfLevels(auxKafkaRecordsPerReq, lo, hi); ok {
-				sr := svc.auxSeries(auxKafkaRecordsPerReq, lo, hi)
-				add(sr, "%.2f records per fetch request (mean)", m)
-			}
-		}
-	case RuleDBChurn:
-		c, okc := rate(auxDBConnCreates, "%.2f connections created per second", 1)
-		if !okc {
-			c, okc = rate(auxDBConnClosed, "%.2f connections closed by pool limits per second", 1)
-		}
-		rq, okr := rate(auxRequests, "%.1f requests per second", 1)
-		if okc && okr && rq > 0 {
-			ev = append(ev, report.Evidence{Kind: "series", Series: "connections per request",
-				Description: fmt.Sprintf("%.2f new connections per request", c/rq), Value: report.Float(round(c/rq, 4))})
-		}
-		if svc != nil {
-			if m, sr, ok := svc.auxMean(auxDBConnections, lo, hi); ok {
-				add(sr, "%.1f pool connections (mean)", m)
-			}
-		}
-		rate(auxDBWaits, "%.2f waits for a free connection per second", 1)
-	case RuleDNS:
-		rate(auxDNSLookups, "%.1f DNS lookups per second", 1)
-		// CoreDNS reports for the cluster, under its own service name.
-		var hits, misses float64
-		var hs series
-		for _, name := range sortedNames(s.services) {
-			o := s.services[name]
-			h, sr, okh := o.auxMean(auxDNSCacheHits, lo, hi)
-			if !okh {
+		if l.Per != "" {
+			d, _, ok := s.signalValue(svc, []string{l.Per}, lo, hi)
+			if !ok || !(d > 0) {
 				continue
 			}
-			hits += h
-			hs = sr
-			if m, _, ok := o.auxMean(auxDNSCacheMisses, lo, hi); ok {
-				misses += m
-			} else if r, _, ok := o.auxMean(auxDNSCacheRequests, lo, hi); ok && r > h {
-				misses += r - h // newer CoreDNS deprecates the misses counter
+			v /= d
+		}
+		if l.Scale > 0 {
+			v *= l.Scale
+		}
+		name := l.Series
+		if name == "" {
+			name = "metrics"
+			if len(sr.streams) > 0 {
+				name = sr.streams[0].desc
 			}
 		}
-		if hits+misses > 0 {
-			add(hs, "CoreDNS cache hit ratio %.3f", hits/(hits+misses))
-			ev = append(ev, report.Evidence{Kind: "series", Series: "coredns_cache_misses_total",
-				Description: fmt.Sprintf("%.1f CoreDNS cache misses per second", misses), Value: report.Float(round(misses, 4))})
-		}
+		ev = append(ev, report.Evidence{Kind: "series", Series: name,
+			Description: fmt.Sprintf(l.Describe, v), Value: report.Float(round(v, 4))})
 	}
 	return ev
+}
+
+// signalValue is the first of names the service (or, for the cluster's
+// CoreDNS, the fleet) has: its mean over [lo, hi] and the series behind it.
+func (s *Store) signalValue(svc *service, names []string, lo, hi int64) (float64, series, bool) {
+	for _, name := range names {
+		switch name {
+		case signalCoreDNSHitRatio, signalCoreDNSMisses:
+			hits, misses, hs, ok := s.coreDNS(lo, hi)
+			if !ok {
+				continue
+			}
+			if name == signalCoreDNSMisses {
+				return misses, series{}, true
+			}
+			return hits / (hits + misses), hs, true
+		}
+		kind, known := signalKinds[name]
+		if !known || svc == nil {
+			continue
+		}
+		if auxMeanOfLevels[kind] {
+			if m, ok := svc.meanOfLevels(kind, lo, hi); ok {
+				return m, svc.auxSeries(kind, lo, hi), true
+			}
+			continue
+		}
+		if m, sr, ok := svc.auxMean(kind, lo, hi); ok {
+			return m, sr, true
+		}
+	}
+	return 0, series{}, false
+}
+
+// coreDNS sums the cache hits and misses CoreDNS reports for the cluster,
+// under its own service name.
+func (s *Store) coreDNS(lo, hi int64) (hits, misses float64, hs series, ok bool) {
+	for _, name := range sortedNames(s.services) {
+		o := s.services[name]
+		h, sr, okh := o.auxMean(auxDNSCacheHits, lo, hi)
+		if !okh {
+			continue
+		}
+		hits += h
+		hs = sr
+		if m, _, ok := o.auxMean(auxDNSCacheMisses, lo, hi); ok {
+			misses += m
+		} else if r, _, ok := o.auxMean(auxDNSCacheRequests, lo, hi); ok && r > h {
+			misses += r - h // newer CoreDNS deprecates the misses counter
+		}
+	}
+	return hits, misses, hs, hits+misses > 0
 }
 
 // judgeCrossSignals raises profile rules from metrics alone where the signal

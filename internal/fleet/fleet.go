@@ -93,6 +93,8 @@ type Store struct {
 	// profiled: services with profiles, newest event time (NoteProfiled); the
 	// metric-only findings of profile rules stand aside for them.
 	profiled map[string]int64
+	// links: the catalog's metric_evidence of each profile rule.
+	links map[string][]catalog.MetricEvidence
 }
 
 type ruleKey struct{ rule, service string }
@@ -105,7 +107,21 @@ func NewStore(cfg Config, cat *catalog.Catalog) *Store {
 		services: map[string]*service{},
 		raised:   map[ruleKey]bool{},
 		profiled: map[string]int64{},
+		links:    linksFrom(cat),
 	}
+}
+
+func linksFrom(cat *catalog.Catalog) map[string][]catalog.MetricEvidence {
+	links := map[string][]catalog.MetricEvidence{}
+	if cat == nil {
+		return links
+	}
+	for _, r := range cat.Rules {
+		if len(r.MetricEvidence) > 0 && r.IsEnabled() {
+			links[r.ID] = r.MetricEvidence
+		}
+	}
+	return links
 }
 
 // NoteProfiled records that a service's profiles were judged up to event

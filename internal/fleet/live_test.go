@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/perfadvisor/perfadvisor/internal/catalog"
 	"github.com/perfadvisor/perfadvisor/internal/report"
 )
 
@@ -139,9 +140,23 @@ func TestCrossSignals(t *testing.T) {
 	}
 }
 
+// The rules cite their evidence as catalog data (metric_evidence); a custom
+// rule cites signals the same way.
 func TestEvidence(t *testing.T) {
 	d := 30 * time.Minute
-	st := NewStore(Config{}, nil)
+	builtin, err := catalog.Default()
+	require.NoError(t, err)
+	custom := catalog.Rule{ID: "orm_n_plus_one", Threshold: 0.05,
+		Recommendations: map[string]string{"default": "batch the queries"},
+		Signatures:      []catalog.Signature{{Dialect: "go", Roots: []catalog.Pattern{{Name: `^gorm\.io/gorm\.\(\*DB\)\.Find$`}}}},
+		MetricEvidence: []catalog.MetricEvidence{
+			{Signal: "requests", Describe: "%.1f requests/s"},
+			{Signal: "db_connection_waits|db_connection_creates", Per: "requests", Describe: "%.3f connection events per request", Series: "per request"},
+			{Signal: "kafka_fetch_rate", Describe: "never cited (no such series): %.1f"},
+		}}
+	cat, err := builtin.With(nil, []catalog.Rule{custom})
+	require.NoError(t, err)
+	st := NewStore(Config{}, cat)
 	st.Add(batch(
 		resource{proc("api"), []metric{
 			{name: "go_memstats_alloc_bytes_total", samples: counter(d, s15, constant(25e6))},
@@ -169,6 +184,7 @@ func TestEvidence(t *testing.T) {
 		{RuleDBChurn, []string{"5.00 connections created per second", "50.0 requests per second", "0.10 new connections per request", "4.0 pool connections"}},
 		{RuleKafkaPoll, nil},
 		{RuleOutlier, nil},
+		{"orm_n_plus_one", []string{"50.0 requests/s", "0.100 connection events per request"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
