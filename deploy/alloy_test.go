@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 	"unicode"
+
+	"go.yaml.in/yaml/v3"
 )
 
 const alloyConfig = "alloy/config.alloy"
@@ -738,6 +740,51 @@ c.d "y" { }
 	for _, bad := range []string{`a "x" { s = "v" `, `a "x" { s = }`, `x = 1`, `a "x" { f = nope(1) }`, `a "x" { s = "v" t = 1 }`} {
 		if _, err := parseAlloy(bad); err == nil {
 			t.Errorf("parseAlloy(%q): no error", bad)
+		}
+	}
+}
+
+// TestPyroscopeDocCollectorConfig: the collector snippet in docs/pyroscope.md
+// declares every receiver, processor and exporter its pipelines name (the
+// collector refuses a config that does not).
+func TestPyroscopeDocCollectorConfig(t *testing.T) {
+	b, err := os.ReadFile("../docs/pyroscope.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindSubmatch(b)
+	if m == nil {
+		t.Fatal("docs/pyroscope.md: no yaml block")
+	}
+	var cfg struct {
+		Receivers  map[string]any `yaml:"receivers"`
+		Processors map[string]any `yaml:"processors"`
+		Exporters  map[string]any `yaml:"exporters"`
+		Service    struct {
+			Pipelines map[string]struct {
+				Receivers  []string `yaml:"receivers"`
+				Processors []string `yaml:"processors"`
+				Exporters  []string `yaml:"exporters"`
+			} `yaml:"pipelines"`
+		} `yaml:"service"`
+	}
+	if err := yaml.Unmarshal(m[1], &cfg); err != nil {
+		t.Fatalf("docs/pyroscope.md collector config: %v", err)
+	}
+	if len(cfg.Service.Pipelines) == 0 {
+		t.Fatal("no pipelines")
+	}
+	for name, p := range cfg.Service.Pipelines {
+		for kind, ids := range map[string][]string{"receivers": p.Receivers, "processors": p.Processors, "exporters": p.Exporters} {
+			declared := map[string]map[string]any{"receivers": cfg.Receivers, "processors": cfg.Processors, "exporters": cfg.Exporters}[kind]
+			for _, id := range ids {
+				if _, ok := declared[id]; !ok {
+					t.Errorf("pipeline %s: %s %q is not declared under %s", name, kind, id, kind)
+				}
+			}
+		}
+		if len(p.Receivers) == 0 || len(p.Exporters) == 0 {
+			t.Errorf("pipeline %s needs receivers and exporters", name)
 		}
 	}
 }
