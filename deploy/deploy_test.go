@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -456,7 +457,10 @@ func dashboardQueries(t *testing.T) []query {
 			qs = append(qs, query{fmt.Sprintf("panel %d %q target %s", p.ID, p.Title, tg.RefID), grafanaVars.Replace(tg.Expr)})
 		}
 	}
-	labelValues := regexp.MustCompile(`^label_values\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*,\s*[a-zA-Z_]+\s*\)$`)
+	// label_values(metric, label), or label_values({__name__=~"a|b"}, label)
+	// for the union of several metrics (Grafana hands the selector to
+	// Prometheus as match[]); checked below as `a or b`.
+	labelValues := regexp.MustCompile(`^label_values\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*|\{__name__=~"[a-zA-Z0-9_:|]+"\})\s*,\s*[a-zA-Z_]+\s*\)$`)
 	for _, v := range d.Templating.List {
 		if v.Type != "query" {
 			continue
@@ -476,7 +480,11 @@ func dashboardQueries(t *testing.T) []query {
 			t.Errorf("variable %s: want label_values(metric, label), got %q", v.Name, q.Query)
 			continue
 		}
-		qs = append(qs, query{"variable " + v.Name, m[1]})
+		expr := m[1]
+		if strings.HasPrefix(expr, "{") {
+			expr = strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(expr, `{__name__=~"`), `"}`), "|", " or ")
+		}
+		qs = append(qs, query{"variable " + v.Name, expr})
 	}
 	return qs
 }
@@ -565,6 +573,76 @@ func TestDashboardShowsTheAdvice(t *testing.T) {
 	}
 }
 
+// TestDashboardVariablesAndInputs: the service and rule pickers list metric
+// rules and metric-only services too (perfadvisor_finding_active carries
+// every raised rule, perfadvisor_service_cpu_usage every service of the
+// fleet rules), and importing the JSON asks for the Prometheus data source.
+func TestDashboardVariablesAndInputs(t *testing.T) {
+	b, err := os.ReadFile(dashboardFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Inputs []struct {
+			Name     string `json:"name"`
+			Type     string `json:"type"`
+			PluginID string `json:"pluginId"`
+		} `json:"__inputs"`
+		Templating struct {
+			List []struct {
+				Name    string          `json:"name"`
+				Type    string          `json:"type"`
+				Query   json.RawMessage `json:"query"`
+				Current struct {
+					Value any `json:"value"`
+				} `json:"current"`
+			} `json:"list"`
+		} `json:"templating"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	input := ""
+	for _, in := range d.Inputs {
+		if in.Type == "datasource" && in.PluginID == "prometheus" {
+			input = in.Name
+		}
+	}
+	if input == "" {
+		t.Fatal("no __inputs entry for a Prometheus data source: Grafana's import shows no data-source picker")
+	}
+	want := map[string][]string{
+		"service": {"perfadvisor_service_profiled_cpu_time_seconds_total", "perfadvisor_service_cpu_usage", "perfadvisor_finding_active"},
+		"rule":    {"perfadvisor_rule_cpu_time_seconds_total", "perfadvisor_finding_active"},
+	}
+	seenDS := false
+	for _, v := range d.Templating.List {
+		if v.Type == "datasource" {
+			seenDS = true
+			if v.Current.Value != "${"+input+"}" {
+				t.Errorf("datasource variable: current %v, want ${%s} so the import's choice becomes the default", v.Current.Value, input)
+			}
+			continue
+		}
+		names, ok := want[v.Name]
+		if !ok {
+			continue
+		}
+		delete(want, v.Name)
+		for _, n := range names {
+			if !strings.Contains(string(v.Query), n) {
+				t.Errorf("variable %s: its query %s does not list %s", v.Name, v.Query, n)
+			}
+		}
+	}
+	if !seenDS {
+		t.Error("no datasource variable")
+	}
+	for name := range want {
+		t.Errorf("no %s variable", name)
+	}
+}
+
 // --- Alertmanager -----------------------------------------------------------
 
 func TestAlertmanagerExample(t *testing.T) {
@@ -574,10 +652,16 @@ func TestAlertmanagerExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	type amRoute struct {
+		Receiver       string   `yaml:"receiver"`
+		GroupBy        []string `yaml:"group_by"`
+		GroupInterval  string   `yaml:"group_interval"`
+		RepeatInterval string   `yaml:"repeat_interval"`
+	}
 	var cfg struct {
 		Route struct {
-			Receiver string   `yaml:"receiver"`
-			GroupBy  []string `yaml:"group_by"`
+			amRoute `yaml:",inline"`
+			Routes  []amRoute `yaml:"routes"`
 		} `yaml:"route"`
 	}
 	if err := yaml.Unmarshal(b, &cfg); err != nil {
@@ -590,6 +674,19 @@ func TestAlertmanagerExample(t *testing.T) {
 	if cfg.Route.Receiver == "" {
 		t.Error("route has no default receiver")
 	}
+	// The digest is daily: a still-firing group repeats after repeat_interval,
+	// a changed one is sent after group_interval (inherited when unset).
+	for _, r := range cfg.Route.Routes {
+		if r.Receiver != "perf-digest" {
+			continue
+		}
+		for name, v := range map[string]string{"group_interval": firstSet(r.GroupInterval, cfg.Route.GroupInterval), "repeat_interval": firstSet(r.RepeatInterval, cfg.Route.RepeatInterval)} {
+			d, err := amDuration(v)
+			if err != nil || d < 24*time.Hour {
+				t.Errorf("perf-digest route: %s %q, want at least 24h for a daily digest", name, v)
+			}
+		}
+	}
 	for _, tc := range []struct {
 		name   string
 		labels []string
@@ -599,6 +696,7 @@ func TestAlertmanagerExample(t *testing.T) {
 		{"warning goes to the owning team", []string{"alertname=PerfadvisorRegexCompileHotPath", "perfadvisor_rule=regex_compile_hot_path", "severity=warning", "service=checkout"}, "team-commerce"},
 		{"unowned service goes to the default receiver", []string{"alertname=PerfadvisorDNSResolutionOverhead", "perfadvisor_rule=dns_resolution_overhead", "severity=warning", "service=billing"}, "perf-advice"},
 		{"info goes to the digest", []string{"alertname=PerfadvisorGoroutineGrowth", "perfadvisor_rule=goroutine_growth", "severity=info", "service=billing"}, "perf-digest"},
+		{"info of a team's service goes to the digest too", []string{"alertname=PerfadvisorProfilerOverhead", "perfadvisor_rule=profiler_overhead", "severity=info", "service=checkout"}, "perf-digest"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"config", "routes", "test", "--config.file=" + filepath.Base(amConfig)}, tc.labels...)
@@ -640,4 +738,31 @@ func TestRunbooks(t *testing.T) {
 			}
 		})
 	}
+}
+
+func firstSet(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// amDuration parses Alertmanager's durations (Go units plus d, w, y).
+func amDuration(v string) (time.Duration, error) {
+	re := regexp.MustCompile(`^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$`)
+	m := re.FindStringSubmatch(v)
+	if v == "" || m == nil {
+		return 0, fmt.Errorf("bad duration %q", v)
+	}
+	units := []time.Duration{365 * 24 * time.Hour, 7 * 24 * time.Hour, 24 * time.Hour, time.Hour, time.Minute, time.Second, time.Millisecond}
+	var d time.Duration
+	for i, u := range units {
+		if m[i+1] != "" {
+			n, _ := strconv.Atoi(m[i+1])
+			d += time.Duration(n) * u
+		}
+	}
+	return d, nil
 }
