@@ -1,7 +1,7 @@
 // Package deploy checks the shipped Prometheus rules, Alertmanager example and
 // Grafana dashboard with the real tools (promtool, amtool from Debian's
 // prometheus and prometheus-alertmanager, installed by `make deps`) and
-// against the metric contract of DESIGN.md §5.
+// against the metric contract of docs/design.md §5.
 package deploy
 
 import (
@@ -21,7 +21,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// ruleIDs are the rule ids of DESIGN.md §2: each needs an alert and a runbook.
+// ruleIDs are the rule ids of docs/design.md §2: each needs an alert and a runbook.
 var ruleIDs = []string{
 	"profiler_overhead",
 	"regex_compile_hot_path",
@@ -36,7 +36,7 @@ var ruleIDs = []string{
 	"goroutine_growth",
 }
 
-// emittedMetrics are the Prometheus names the collector writes (DESIGN.md §5).
+// emittedMetrics are the Prometheus names the collector writes (docs/design.md §5).
 var emittedMetrics = []string{
 	"perfadvisor_finding_active",
 	"perfadvisor_finding_cpu_ratio",
@@ -355,7 +355,7 @@ func checkNames(t *testing.T, where, expr string, known []string) {
 	}
 	for _, n := range names {
 		if !slices.Contains(known, n) {
-			t.Errorf("%s: %q is neither emitted by the collector (DESIGN.md §5) nor recorded in %s (query %q)", where, n, rulesFile, expr)
+			t.Errorf("%s: %q is neither emitted by the collector (docs/design.md §5) nor recorded in %s (query %q)", where, n, rulesFile, expr)
 		}
 	}
 }

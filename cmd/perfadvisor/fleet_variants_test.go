@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Metric fleets in the other shapes a collector sees (signatures.md §9):
+// Metric fleets in the other shapes a collector sees (docs/collector.md, "CPU sources"):
 // Prometheus process_cpu_seconds_total named only by `job` (with a counter
 // reset), container.cpu.usage gauges of two pods per deployment,
 // k8s.pod.cpu.time deltas, and Prometheus go_goroutines. The CLI must find

@@ -1,5 +1,5 @@
 // Command perfadvisor analyses profiles and metrics offline with the same
-// engine as the collector processor (DESIGN.md §4).
+// engine as the collector processor (docs/design.md §4).
 package main
 
 import (

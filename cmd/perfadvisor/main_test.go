@@ -105,7 +105,7 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
-// findingKeys are the keys DESIGN.md §4 promises on every finding.
+// findingKeys are the keys docs/design.md §4 promises on every finding.
 var findingKeys = []string{"rule", "service", "cpu_ratio", "value", "severity", "expected_cpu_reduction", "recommendation", "evidence"}
 
 func analyzeJSON(t *testing.T, args ...string) []map[string]any {

@@ -9,7 +9,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 )
 
-// designRuleIDs are DESIGN.md §2's ids: the catalog must hold exactly these.
+// designRuleIDs are docs/design.md §2's ids: the catalog must hold exactly these.
 var designRuleIDs = []string{
 	"profiler_overhead", "regex_compile_hot_path", "tls_handshake_overhead", "kafka_poll_inefficiency",
 	"alloc_gc_pressure", "db_connection_churn", "dns_resolution_overhead",

@@ -12,7 +12,7 @@ const (
 	classAux
 )
 
-// auxKind is one cross-signal series kind (DESIGN.md §2 rules 4–7 evidence).
+// auxKind is one cross-signal series kind (docs/design.md §2 rules 4–7 evidence).
 type auxKind int
 
 const (

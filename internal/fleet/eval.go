@@ -11,7 +11,7 @@ import (
 const maxReplaySteps = 240
 
 // Replay judges the whole input (CLI): a finding per (rule, service) raised at
-// any point, with value computed over the whole input (DESIGN.md §4).
+// any point, with value computed over the whole input (docs/design.md §4).
 //
 // "At any point" is a sliding live evaluation over the input's event time
 // (Window for the outlier, LongWindow for spikes, GrowthWindow for growth)
@@ -61,7 +61,7 @@ func (s *Store) Replay() []report.Finding {
 	out := make([]report.Finding, 0, len(raised))
 	for k, v := range raised {
 		if w, ok := whole[k]; ok {
-			v = w // the value over the whole input (DESIGN.md §4)
+			v = w // the value over the whole input (docs/design.md §4)
 		}
 		out = append(out, v.finding)
 	}

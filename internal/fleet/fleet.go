@@ -1,11 +1,11 @@
 // Package fleet derives per-service CPU and goroutine series from metric
-// streams and judges the service-level rules (DESIGN.md §2 "summary" rules):
+// streams and judges the service-level rules (docs/design.md §2 "summary" rules):
 // service_cpu_outlier, service_elevated_baseline, service_cpu_spikes and
 // goroutine_growth, plus cross-signal evidence for the profile rules.
 //
 // A service's CPU comes from one source (sources.go, in preference order),
 // summed over its instances and modes, as cores on a grid at the data's own
-// resolution (rates.go). The rules' values follow DESIGN.md §4: mean rate /
+// resolution (rates.go). The rules' values follow docs/design.md §4: mean rate /
 // fleet median of means; 10th percentile / fleet median of 10th percentiles;
 // median over burst intervals of rate / median of the preceding 20
 // intervals; least-squares goroutines per hour. Gates (judge.go, rules.go)

@@ -80,7 +80,7 @@ func (s *Store) judgeOutlier(cpu map[string]series) []verdict {
 		v.finding = report.Finding{
 			Rule: RuleOutlier, Service: name, Value: report.Float(round(ratio, 3)), Severity: p.severity(ratio),
 			// the CPU above the fleet median, as a share of the service's CPU
-			ExpectedCPUReduction: p.expected((m-med)/m, 0.9),
+			ExpectedCPUReduction: p.expected((m-med)/m, maxOutlierSaving),
 			Recommendation: p.recommend(fmt.Sprintf("%s uses %.1fx the fleet's median CPU (%.3f cores vs a median of %.3f over %d services).",
 				name, ratio, m, med, len(all)), "",
 				"Profile it over the same period and look for hot loops, busy polling, missing caches or per-request setup "+
@@ -172,7 +172,7 @@ func (s *Store) judgeBaseline(cpu map[string]series) []verdict {
 		v.finding = report.Finding{
 			Rule: RuleBaseline, Service: name, Value: report.Float(round(ratio, 3)), Severity: p.severity(ratio),
 			// the floor above the fleet's floor, as a share of the service's CPU
-			ExpectedCPUReduction: p.expected((p10[name]-med)/m, 0.9),
+			ExpectedCPUReduction: p.expected((p10[name]-med)/m, maxOutlierSaving),
 			Recommendation: p.recommend(fmt.Sprintf("%s's CPU floor (10th percentile %.3f cores) is %.1fx the fleet's median floor (%.3f), "+
 				"elevated in %d of %d slices of the period: it burns CPU even at low load.", name, p10[name], ratio, med, held, parts), "",
 				"Profile it during a trough and look for busy polling (e.g. a Kafka consumer with fetch.max.wait.ms / "+
@@ -209,7 +209,7 @@ type burst struct {
 // a plateau (load stepping up for minutes) also beats its preceding median
 // until the median catches up, which takes half the history.
 func (b burst) short(hist int) bool {
-	return b.last-b.first+1 <= max(3, hist/4)
+	return b.last-b.first+1 <= max(minBurstWidth, hist/4)
 }
 
 // judgeSpikes: intervals at threshold x the median of their preceding 20
@@ -248,11 +248,11 @@ func (s *Store) judgeSpikes(cpu map[string]series, from int64) []verdict {
 				continue
 			}
 			r := sr.v[i] / med
-			if r < p.threshold || sr.v[i]-med < minExcessCores || sr.v[i]-med < spikeMADs*1.4826*mad(h) { // mad last: it sorts
+			if r < p.threshold || sr.v[i]-med < minExcessCores || sr.v[i]-med < spikeMADs*madToSigma*mad(h) { // mad last: it sorts
 				continue
 			}
 			// runs separated by a single quiet interval are one burst
-			if i-lastBurst > 2 || len(runs) == 0 {
+			if i-lastBurst > burstGap || len(runs) == 0 {
 				runs = append(runs, burst{start: sr.t[i], first: i})
 			}
 			b := &runs[len(runs)-1]
@@ -279,10 +279,10 @@ func (s *Store) judgeSpikes(cpu map[string]series, from int64) []verdict {
 		normal := float64(len(ratios))/float64(judged) <= maxBurstShare
 		v := verdict{rule: RuleSpikes, service: name, level: value, threshold: p.threshold,
 			active: normal && len(bursts) >= bursts0 && value >= p.threshold,
-			keep:   normal && len(bursts) >= max(1, bursts0-1)}
+			keep:   normal && len(bursts) >= max(1, bursts0-burstsKeepSlack)}
 		ev := seriesEvidence(sr, fmt.Sprintf("%d bursts over %d intervals of %s", len(bursts), len(ratios), time.Duration(sr.step)), value)
 		for k, b := range bursts {
-			if k == 8 {
+			if k == maxEvidenceBursts {
 				break
 			}
 			ev = append(ev, report.Evidence{Kind: "series", Series: sr.streams[0].metric,
@@ -296,7 +296,7 @@ func (s *Store) judgeSpikes(cpu map[string]series, from int64) []verdict {
 		}
 		v.finding = report.Finding{
 			Rule: RuleSpikes, Service: name, Value: report.Float(round(value, 3)), Severity: p.severity(value),
-			ExpectedCPUReduction: p.expected(share, 0.5),
+			ExpectedCPUReduction: p.expected(share, maxSpikeSaving),
 			Recommendation: p.recommend(fmt.Sprintf("%s has %d short CPU bursts at a median %.1fx its own rolling median while its usual level stays normal.",
 				name, len(bursts), value), "",
 				"Capture a profile during a burst (continuous profiling, or trigger on the CPU rate) and look for periodic jobs, "+
@@ -387,7 +387,7 @@ func (s *Store) judgeGrowth(from, to int64) []verdict {
 func seriesEvidence(sr series, what string, value float64) []report.Evidence {
 	var ev []report.Evidence
 	for i, st := range sr.streams {
-		if i == 4 {
+		if i == maxEvidenceSeries {
 			ev = append(ev, report.Evidence{Kind: "series", Description: fmt.Sprintf("and %d more series", len(sr.streams)-i)})
 			break
 		}

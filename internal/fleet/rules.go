@@ -8,7 +8,7 @@ import (
 	"github.com/perfadvisor/perfadvisor/internal/report"
 )
 
-// Rule ids judged here (DESIGN.md §2).
+// Rule ids judged here (docs/design.md §2).
 const (
 	RuleOutlier   = "service_cpu_outlier"
 	RuleBaseline  = "service_elevated_baseline"
@@ -28,8 +28,9 @@ const (
 	DefaultBaselineRatio = 2.0
 	// DefaultSpikeRatio: a burst interval's rate over its preceding rolling median.
 	DefaultSpikeRatio = 3.0
-	// DefaultGrowthPerHour: the least slope, in goroutines per hour, that can be a leak.
-	DefaultGrowthPerHour = 50.0
+	// DefaultGrowthPerHour: the least slope, in goroutines per hour, that can
+	// be a leak (the built-in catalog's threshold too).
+	DefaultGrowthPerHour = 100.0
 )
 
 // Gates beside the thresholds; each is why a reading is not yet a finding.
@@ -45,10 +46,17 @@ const (
 	minBaselineSpan        = int64(20 * 60 * 1e9)
 	spikeHistory           = 20 // preceding intervals of the rolling median
 	minSpikeHistory        = 10
-	spikeMADs              = 5.0 // a burst also stands out from the history's spread
-	minBursts              = 3   // one or two blips are not a pattern
-	minBurstsKeep          = 2
-	maxBurstShare          = 0.2 // bursts are short: the median stays normal
+	spikeMADs              = 5.0    // a burst also stands out from the history's spread
+	minBursts              = 3      // one or two blips are not a pattern
+	burstsKeepSlack        = 1      // once raised, one burst fewer keeps it raised (hysteresis)
+	burstGap               = 2      // runs of burst intervals this close (one quiet interval between) are one burst
+	minBurstWidth          = 3      // intervals a burst may always span; longer ones must stay under a quarter of the history
+	maxEvidenceBursts      = 8      // bursts listed in a finding's evidence
+	maxEvidenceSeries      = 4      // streams named in a series' evidence
+	madToSigma             = 1.4826 // MAD × this estimates the standard deviation of normal noise
+	maxOutlierSaving       = 0.9    // an outlier keeps at least a tenth of its CPU after any fix
+	maxSpikeSaving         = 0.5    // smoothing bursts saves at most half of the service's CPU
+	maxBurstShare          = 0.2    // bursts are short: the median stays normal
 	minGrowthPoints        = 10
 	minGrowthSpan          = int64(30 * 60 * 1e9)
 	minGrowthR2            = 0.8              // a steady rise, not load-following oscillation

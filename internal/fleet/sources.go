@@ -2,7 +2,7 @@ package fleet
 
 import "strings"
 
-// cpuSource is one way a service's CPU reaches a collector (signatures.md §9).
+// cpuSource is one way a service's CPU reaches a collector (docs/collector.md, "CPU sources").
 // The order of cpuSources is the preference when a service reports several:
 // exact cumulative counters of the process first, then container and pod
 // counters, then runtime-reported counters, then sampled gauges that can miss

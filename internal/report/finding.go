@@ -1,5 +1,5 @@
 // Package report holds the finding model shared by the engine, the metric
-// rules, the CLI and the collector processor (DESIGN.md §4, §5).
+// rules, the CLI and the collector processor (docs/design.md §4, §5).
 package report
 
 import (

@@ -19,7 +19,7 @@ import (
 	"github.com/perfadvisor/perfadvisor/processor/perfadvisor/internal/metadata"
 )
 
-// Emitted event and attribute names (DESIGN.md §5; fixed).
+// Emitted event and attribute names (docs/design.md §5; fixed).
 const (
 	eventRaised   = "perfadvisor.finding.raised"
 	eventResolved = "perfadvisor.finding.resolved"

@@ -17,7 +17,7 @@ import (
 	"github.com/perfadvisor/perfadvisor/processor/perfadvisor/internal/metadata"
 )
 
-// Emitted metric and attribute names (DESIGN.md §5; fixed).
+// Emitted metric and attribute names (docs/design.md §5; fixed).
 const (
 	metricFindingActive      = "perfadvisor.finding.active"
 	metricFindingCPURatio    = "perfadvisor.finding.cpu_ratio"

@@ -10,7 +10,7 @@ import (
 )
 
 // cpuTotals holds the cumulative profiled CPU per service and rule (the two
-// monotonic sums of DESIGN.md §5) and each service's cores in its last window.
+// monotonic sums of docs/design.md §5) and each service's cores in its last window.
 type cpuTotals struct {
 	max      int
 	services map[string]*serviceTotals

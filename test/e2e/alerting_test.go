@@ -98,7 +98,7 @@ service:
 		{fixture: "regex-neg", service: healthy},
 	})
 
-	// 1. The exporter writes the names of DESIGN.md §5 with job = service.name.
+	// 1. The exporter writes the names of docs/design.md §5 with job = service.name.
 	exporterURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", exporterPort)
 	findingLabels := map[string]string{"job": problem, "perfadvisor_rule": rule}
 	wantSeries := []struct {

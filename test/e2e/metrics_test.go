@@ -19,7 +19,7 @@ import (
 // The metric rules as a user runs them: two hours of hostmetrics-shaped
 // process.cpu.time for twelve services, re-stamped to end now, sent over
 // OTLP/HTTP in event-time order through otlp → perfadvisor → prometheus, and
-// read back from the exporter with the names DESIGN.md §5 fixes.
+// read back from the exporter with the names docs/design.md §5 fixes.
 func TestFleetMetricsEndToEnd(t *testing.T) {
 	const (
 		fixture = "fleet-outlier-a"

@@ -157,7 +157,7 @@ func TestProfilesEndToEnd(t *testing.T) {
 		return true, ""
 	})
 
-	t.Run("advisory metrics carry the Prometheus names of DESIGN.md", func(t *testing.T) {
+	t.Run("advisory metrics carry the Prometheus names of docs/design.md", func(t *testing.T) {
 		tests := []struct {
 			name      string
 			rule      string // "" when the series has no rule label
