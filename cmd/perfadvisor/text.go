@@ -3,8 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/perfadvisor/perfadvisor/internal/advisor"
 	"github.com/perfadvisor/perfadvisor/internal/report"
@@ -17,6 +20,9 @@ const (
 	maxTextFrames = 12
 )
 
+// writeText prints the report for a terminal. Every string from the input
+// (service and frame names, series) goes through safe: a frame name with
+// escape sequences must not drive the reader's terminal.
 func writeText(w io.Writer, res *advisor.Result, files int) {
 	rep := report.Report{Findings: res.Findings, Services: res.Services}
 	defer writeNotJudged(w, rep.Services)
@@ -27,11 +33,11 @@ func writeText(w io.Writer, res *advisor.Result, files int) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RULE\tSERVICE\tCPU SHARE (95% CI)\tEXPECTED SAVING\tVALUE\tSEVERITY")
 	for _, f := range rep.Findings {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Rule, f.Service, shareText(f), pct(f.ExpectedCPUReduction), num(f.Value), f.Severity)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", safe(f.Rule), safe(f.Service), shareText(f), pct(f.ExpectedCPUReduction), num(f.Value), f.Severity)
 	}
 	tw.Flush()
 	for _, f := range rep.Findings {
-		fmt.Fprintf(w, "\n== %s · %s (%s)\n", f.Rule, f.Service, f.Severity)
+		fmt.Fprintf(w, "\n== %s · %s (%s)\n", safe(f.Rule), safe(f.Service), f.Severity)
 		var facts []string
 		if f.CPURatio != nil {
 			facts = append(facts, "CPU share "+shareText(f))
@@ -44,7 +50,7 @@ func writeText(w io.Writer, res *advisor.Result, files int) {
 			facts = append(facts, fmt.Sprintf("%d samples", f.Samples))
 		}
 		if f.Runtime != "" {
-			facts = append(facts, "runtime "+f.Runtime)
+			facts = append(facts, "runtime "+safe(f.Runtime))
 		}
 		fmt.Fprintf(w, "   %s\n", strings.Join(facts, ", "))
 		stacks := 0
@@ -57,17 +63,17 @@ func writeText(w io.Writer, res *advisor.Result, files int) {
 				stacks++
 				fmt.Fprintf(w, "   %6s  %s\n", pctPtr(e.Share), framesText(e.Frames))
 			case "series":
-				line := "   series  " + e.Series
+				line := "   series  " + safe(e.Series)
 				if e.Value != nil {
 					line += " = " + num(e.Value)
 				}
-				fmt.Fprintln(w, strings.TrimRight(line+"  "+e.Description, " "))
+				fmt.Fprintln(w, strings.TrimRight(line+"  "+safe(e.Description), " "))
 			default:
-				fmt.Fprintf(w, "   note    %s\n", e.Description)
+				fmt.Fprintf(w, "   note    %s\n", safe(e.Description))
 			}
 		}
 		if f.Recommendation != "" {
-			fmt.Fprintf(w, "   Fix: %s\n", indent(f.Recommendation, "        "))
+			fmt.Fprintf(w, "   Fix: %s\n", indent(safe(f.Recommendation), "        "))
 		}
 	}
 }
@@ -88,7 +94,7 @@ func writeNotJudged(w io.Writer, services []report.Coverage) {
 		if s.Reason != nil {
 			reason = *s.Reason
 		}
-		fmt.Fprintf(w, "  %s: %s\n", s.Service, reason)
+		fmt.Fprintf(w, "  %s: %s\n", safe(s.Service), safe(reason))
 	}
 }
 
@@ -125,7 +131,39 @@ func framesText(frames []string) string {
 		head, tail := frames[:2], frames[len(frames)-(maxTextFrames-3):]
 		frames = append(append(append([]string{}, head...), "…"), tail...)
 	}
-	return strings.Join(frames, " > ")
+	out := make([]string, len(frames))
+	for i, f := range frames {
+		out[i] = safe(f)
+	}
+	return strings.Join(out, " > ")
+}
+
+// safe escapes control characters (ESC, BEL, CR, ...) and invalid UTF-8 as
+// Go escapes; newlines in advice text are kept, they are ours.
+func safe(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || r != '\n' && unicode.IsControl(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case r != '\n' && unicode.IsControl(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func indent(s, prefix string) string {
