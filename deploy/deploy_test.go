@@ -34,6 +34,7 @@ var ruleIDs = []string{
 	"service_elevated_baseline",
 	"service_cpu_spikes",
 	"goroutine_growth",
+	"deploy_cpu_regression",
 }
 
 // emittedMetrics are the Prometheus names the collector writes (docs/design.md §5).
@@ -45,6 +46,9 @@ var emittedMetrics = []string{
 	"perfadvisor_service_cpu_fleet_median_ratio",
 	"perfadvisor_rule_cpu_time_seconds_total",
 	"perfadvisor_service_profiled_cpu_time_seconds_total",
+	"perfadvisor_validation_realized_cpu_reduction_ratio",
+	"perfadvisor_validation_expected_cpu_reduction_ratio",
+	"perfadvisor_validation_service_cpu_change_ratio",
 }
 
 const (

@@ -19,6 +19,7 @@ import (
 	"github.com/perfadvisor/perfadvisor/internal/catalog"
 	"github.com/perfadvisor/perfadvisor/internal/fleet"
 	"github.com/perfadvisor/perfadvisor/internal/report"
+	"github.com/perfadvisor/perfadvisor/internal/validation"
 )
 
 // Mode says how profile windows relate to the metric rules.
@@ -180,3 +181,30 @@ func (a *Advisor) LatestMetrics() time.Time { return a.store.Latest() }
 
 // Usage is every tracked service's CPU as of event time now.
 func (a *Advisor) Usage(now time.Time) []fleet.ServiceUsage { return a.store.Usage(now) }
+
+// Requests is how many requests a service served in [from, to) by its
+// request metrics; ok is false when none pass through.
+func (a *Advisor) Requests(service string, from, to time.Time) (float64, bool) {
+	return a.store.Requests(service, from, to)
+}
+
+// ValidationConfig is the version tracker's configuration: the config's
+// validation keys, and the deploy_cpu_regression rule's threshold (the
+// least rise of a share that counts) and its min_cpu_change param.
+func (a *Advisor) ValidationConfig() (validation.Config, bool) {
+	vc := validation.Config{
+		MinWindows:  a.cfg.Validation.MinWindows,
+		MaxVersions: a.cfg.Validation.MaxVersions,
+		MaxServices: a.cfg.Limits.MaxServices,
+	}
+	r, ok := a.cat.Rule(RuleDeployRegression)
+	if !ok {
+		return vc, false
+	}
+	vc.MinShareChange = r.Threshold
+	vc.MinCPUChange = r.Params["min_cpu_change"]
+	return vc, r.IsEnabled()
+}
+
+// RuleDeployRegression is raised when a version made a service worse.
+const RuleDeployRegression = "deploy_cpu_regression"

@@ -12,6 +12,7 @@ import (
 	"github.com/perfadvisor/perfadvisor/internal/catalog"
 	"github.com/perfadvisor/perfadvisor/internal/fleet"
 	"github.com/perfadvisor/perfadvisor/internal/svcname"
+	"github.com/perfadvisor/perfadvisor/internal/validation"
 )
 
 // Config is the schema the collector processor and the CLI's --config both
@@ -47,6 +48,11 @@ type Config struct {
 	MinSamples int64 `mapstructure:"min_samples"`
 	// MaxSamplingHz: CPU profiles sampled faster are noted in profiler_overhead's evidence.
 	MaxSamplingHz float64 `mapstructure:"max_sampling_hz"`
+	// VersionAttributes is the resource attribute order that names a
+	// service's version (the first present wins).
+	VersionAttributes []string `mapstructure:"version_attributes"`
+	// Validation compares versions of a service.
+	Validation ValidationConfig `mapstructure:"validation"`
 	// Limits bound the processor's state.
 	Limits LimitsConfig `mapstructure:"limits"`
 
@@ -70,6 +76,12 @@ func Default() *Config {
 		HysteresisRatio:   0.8,
 		ServiceAttributes: slices.Clone(svcname.DefaultOrder),
 		MaxSamplingHz:     attribution.DefaultMaxSamplingHz,
+		VersionAttributes: slices.Clone(DefaultVersionAttributes),
+		Validation: ValidationConfig{
+			MinWindows:  validation.DefaultMinWindows,
+			Retention:   time.Hour,
+			MaxVersions: validation.DefaultMaxVersions,
+		},
 		Limits: LimitsConfig{
 			MaxServices:       1000,
 			MaxEvidenceStacks: attribution.DefaultMaxEvidenceStacks,
@@ -80,6 +92,21 @@ func Default() *Config {
 		},
 	}
 }
+
+// ValidationConfig tunes the comparison of a service's versions.
+type ValidationConfig struct {
+	// MinWindows each version needs before it is compared with the one
+	// before (and the windows two versions must share side by side).
+	MinWindows int `mapstructure:"min_windows"`
+	// Retention keeps a comparison's gauges this long (wall time).
+	Retention time.Duration `mapstructure:"retention"`
+	// MaxVersions kept per service; the oldest is dropped, counted.
+	MaxVersions int `mapstructure:"max_versions"`
+}
+
+// DefaultVersionAttributes: OTel's service.version, then the spellings
+// Pyroscope labels and Prometheus targets carry.
+var DefaultVersionAttributes = []string{"service.version", "service_version", "version", "service_git_ref"}
 
 // LimitsConfig caps every piece of state the processor keeps; overflow is counted.
 type LimitsConfig struct {
@@ -136,6 +163,20 @@ func (c *Config) Validate() error {
 		if a == "" {
 			add("service_attributes[%d] is empty; remove it or name a resource attribute such as service.name", i)
 		}
+	}
+	for i, a := range c.VersionAttributes {
+		if a == "" {
+			add("version_attributes[%d] is empty; remove it or name a resource attribute such as service.version", i)
+		}
+	}
+	if c.Validation.MinWindows < 1 {
+		add("validation.min_windows must be at least 1 (got %d); 5 windows of each version make a fair comparison", c.Validation.MinWindows)
+	}
+	if c.Validation.Retention < 0 {
+		add("validation.retention must be 0s or more (got %s)", c.Validation.Retention)
+	}
+	if c.Validation.MaxVersions < 2 {
+		add("validation.max_versions must be at least 2 (got %d): a comparison needs two", c.Validation.MaxVersions)
 	}
 	l := c.Limits
 	for _, lim := range []struct {

@@ -14,6 +14,7 @@ var designRuleIDs = []string{
 	"profiler_overhead", "regex_compile_hot_path", "tls_handshake_overhead", "kafka_poll_inefficiency",
 	"alloc_gc_pressure", "db_connection_churn", "dns_resolution_overhead",
 	"service_cpu_outlier", "service_elevated_baseline", "service_cpu_spikes", "goroutine_growth",
+	"deploy_cpu_regression",
 }
 
 func TestDefaultCatalog(t *testing.T) {

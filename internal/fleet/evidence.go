@@ -3,6 +3,7 @@ package fleet
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/perfadvisor/perfadvisor/internal/report"
 )
@@ -221,4 +222,20 @@ func (s *Store) judgeKafka(svc *service, from, to int64) (verdict, bool) {
 			svc.name, fetch, recs),
 		Evidence: ev}
 	return v, true
+}
+
+// Requests is how many requests a service served in [from, to) by its
+// request metrics (histogram counts or counters); ok is false without them.
+func (s *Store) Requests(service string, from, to time.Time) (float64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	svc := s.services[service]
+	if svc == nil || !to.After(from) {
+		return 0, false
+	}
+	rate, _, ok := svc.auxMean(auxRequests, from.UnixNano(), to.UnixNano())
+	if !ok || !(rate > 0) {
+		return 0, false
+	}
+	return rate * to.Sub(from).Seconds(), true
 }

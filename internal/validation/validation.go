@@ -162,16 +162,15 @@ type service struct {
 
 // side is what one version, or one version's share of shared windows, adds up to.
 type side struct {
-	version   string
-	windows   int
-	cpu       float64
-	events    float64
-	rules     map[string]RuleReading
-	active    map[string]float64 // newest expected reduction per raised rule
-	figures   []float64          // per-window CPU per request, or cores
-	perReq    bool               // every window had requests
-	last      time.Time
-	lastStart time.Time
+	version string
+	windows int
+	cpu     float64
+	events  float64
+	rules   map[string]RuleReading
+	active  map[string]float64 // newest expected reduction per raised rule
+	figures []float64          // per-window CPU per request, or cores, of windows it ran alone
+	perReq  bool               // every such window had requests
+	last    time.Time
 }
 
 // pair accumulates the windows two versions shared.
@@ -211,8 +210,11 @@ func (t *Tracker) Add(readings []Reading) []Result {
 		}
 		rs := byService[name]
 		sort.Slice(rs, func(i, j int) bool { return rs[i].Version < rs[j].Version })
+		// In a window two versions share, each one's CPU depends on how many
+		// pods run it: only its shares count, not its CPU figure.
+		shared := len(rs) > 1
 		for _, r := range rs {
-			t.version(svc, r.Version).add(r)
+			t.version(svc, r.Version).add(r, shared)
 		}
 		out = append(out, t.sequential(name, svc)...)
 		out = append(out, t.sideBySide(name, svc, rs)...)
@@ -258,7 +260,7 @@ func newSide(v string) *side {
 	return &side{version: v, rules: map[string]RuleReading{}, active: map[string]float64{}, perReq: true}
 }
 
-func (s *side) add(r Reading) {
+func (s *side) add(r Reading, shared bool) {
 	s.windows++
 	s.cpu += r.CPU
 	s.events += r.Events
@@ -271,7 +273,10 @@ func (s *side) add(r Reading) {
 	for id, e := range r.Active {
 		s.active[id] = e
 	}
-	s.last, s.lastStart = r.End, r.Start
+	s.last = r.End
+	if shared {
+		return
+	}
 	if r.Requests > 0 {
 		s.addFigure(r.CPU / 1e9 / r.Requests)
 		return
@@ -329,8 +334,8 @@ func (t *Tracker) sideBySide(name string, svc *service, rs []Reading) []Result {
 				p = &pair{a: newSide(a.Version), b: newSide(b.Version)}
 				svc.pairs[key] = p
 			}
-			p.a.add(a)
-			p.b.add(b)
+			p.a.add(a, true)
+			p.b.add(b, true)
 			if !p.done && p.a.windows >= t.cfg.MinWindows {
 				p.done = true
 				out = append(out, t.compare(name, ModeSideBySide, p.a, p.b, b.End))
@@ -376,14 +381,10 @@ func (t *Tracker) compare(name, mode string, before, after *side, at time.Time) 
 	}
 	sort.Slice(res.Rules, func(i, j int) bool { return res.Rules[i].Rule < res.Rules[j].Rule })
 	res.NormalizedBy = NormalizedByNone
-	if before.perReq && after.perReq {
-		res.NormalizedBy = NormalizedByRequests
-	} else if mode == ModeSideBySide {
-		// Cores of each version's pods measure how many pods run it, not
-		// what a request costs: without requests per version, say nothing.
-		return res
-	}
 	res.CPUChange, res.CPULow, res.CPUHigh, res.CPUKnown = stats.Change(before.figures, after.figures)
+	if res.CPUKnown && before.perReq && after.perReq {
+		res.NormalizedBy = NormalizedByRequests
+	}
 	res.CPURise = res.CPUKnown && res.CPULow > 0 && res.CPUChange >= t.cfg.MinCPUChange
 	return res
 }

@@ -55,6 +55,7 @@ type engine struct {
 	lastProfileWall, lastMetricsWall time.Time
 	idle                             struct{ profiles, metrics bool } // idle stream already judged
 	queues                           map[*eventQueue]struct{}         // one per started logs instance
+	val                              *validationState
 	// toldNotJudged: (service, reason) pairs already logged at info level,
 	// so an unjudgeable service is said once, not every window.
 	toldNotJudged map[[2]string]struct{}
@@ -85,6 +86,7 @@ func newEngine(set processor.Settings, cfg *Config, now func() time.Time) (*engi
 		totals:        newCPUTotals(cfg.Limits.MaxServices),
 		queues:        map[*eventQueue]struct{}{},
 		toldNotJudged: map[[2]string]struct{}{},
+		val:           newValidationState(adv),
 	}, nil
 }
 
@@ -110,10 +112,14 @@ func (e *engine) processProfiles(_ context.Context, pd pprofile.Profiles) (pprof
 			e.mu.Lock()
 			w, evicted := e.windows.For(g.start, wall)
 			e.evictLocked(evicted)
+			var versions *advisor.Versions
+			if g.version != "" {
+				versions = e.versionsLocked(w.Start)
+			}
 			e.mu.Unlock()
 			ran := w.Accumulate(wall, func(st *attribution.Window) {
 				dp, ds := st.DroppedProfiles, st.DroppedServices
-				if err := e.accumulate(part, st); err != nil {
+				if err := e.accumulate(part, st, g.version, versions); err != nil {
 					e.logger.Debug("perfadvisor: profiles partly analysed", zap.Error(err))
 				}
 				invalid += st.DroppedProfiles - dp
@@ -138,31 +144,39 @@ func (e *engine) processProfiles(_ context.Context, pd pprofile.Profiles) (pprof
 
 // accumulate runs the advisor, which turns a panic in the analysis into a
 // lost batch of advice, logged, never a collector crash.
-func (e *engine) accumulate(pd pprofile.Profiles, st *attribution.Window) error {
-	err := e.adv.Accumulate(pd, st)
+func (e *engine) accumulate(pd pprofile.Profiles, st *attribution.Window, version string, versions *advisor.Versions) error {
+	err := e.adv.AccumulateVersion(pd, st, version, versions)
 	if errors.Is(err, advisor.ErrAnalysisFailed) {
 		e.logger.Error("perfadvisor: analysis failed; advice for this batch dropped", zap.Error(err))
 	}
 	return err
 }
 
-// group is the part of a batch that falls in one window.
+// group is the part of a batch that falls in one window and is of one
+// version of its services (validation compares versions).
 type group struct {
-	start time.Time
-	refs  []profileRef
+	start   time.Time
+	version string
+	refs    []profileRef
 }
 
 type profileRef struct{ r, s, p int }
 
-// route groups the profiles of pd by the window their event time falls in,
-// oldest first, and returns the newest trusted profile time.
+// route groups the profiles of pd by the window their event time falls in
+// and their resource's version, oldest first, and returns the newest
+// trusted profile time.
 func (e *engine) route(pd pprofile.Profiles, wall time.Time) ([]group, time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	byStart := map[int64]*group{}
+	type key struct {
+		start   int64
+		version string
+	}
+	byKey := map[key]*group{}
 	var groups []*group
 	var newest time.Time
 	for r, rp := range pd.ResourceProfiles().All() {
+		version := e.adv.VersionOf(rp.Resource().Attributes())
 		for s, sp := range rp.ScopeProfiles().All() {
 			for p, prof := range sp.Profiles().All() {
 				t := prof.Time().AsTime()
@@ -175,17 +189,18 @@ func (e *engine) route(pd pprofile.Profiles, wall time.Time) ([]group, time.Time
 					newest = t
 				}
 				start := e.windows.Start(e.windows.EventTime(t, wall))
-				g, ok := byStart[start.UnixNano()]
+				k := key{start.UnixNano(), version}
+				g, ok := byKey[k]
 				if !ok {
-					g = &group{start: start}
-					byStart[start.UnixNano()] = g
+					g = &group{start: start, version: version}
+					byKey[k] = g
 					groups = append(groups, g)
 				}
 				g.refs = append(g.refs, profileRef{r, s, p})
 			}
 		}
 	}
-	sort.Slice(groups, func(i, j int) bool { return groups[i].start.Before(groups[j].start) })
+	sort.SliceStable(groups, func(i, j int) bool { return groups[i].start.Before(groups[j].start) })
 	out := make([]group, len(groups))
 	for i, g := range groups {
 		out[i] = *g
@@ -257,6 +272,7 @@ func (e *engine) closeLocked(ws ...*windows.Window) {
 			Services:   services,
 			StaleAfter: staleWindows * e.cfg.Window,
 		}, signals)
+		e.validateLocked(w)
 	}
 }
 
@@ -323,6 +339,7 @@ func (e *engine) tick(wall time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.closeLocked(e.windows.Due(wall)...)
+	e.expireValidationLocked(wall)
 	if at, idle := e.profilesNowLocked(wall); idle && !e.idle.profiles && e.windows.Len() == 0 {
 		e.idle.profiles = true
 		e.applyLocked(at, findings.Scope{Source: sourceProfiles}, nil)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/perfadvisor/perfadvisor/internal/findings"
 	"github.com/perfadvisor/perfadvisor/internal/report"
+	"github.com/perfadvisor/perfadvisor/internal/validation"
 	"github.com/perfadvisor/perfadvisor/processor/perfadvisor/internal/metadata"
 )
 
@@ -32,30 +33,48 @@ const (
 	attrValue          = "perfadvisor.value"
 )
 
-// eventQueue holds the state changes waiting for one logs instance's flush.
+// eventQueue holds the state changes and validation results waiting for
+// one logs instance's flush; max bounds both together.
 type eventQueue struct {
-	mu    sync.Mutex
-	max   int
-	items []findings.Change
+	mu      sync.Mutex
+	max     int
+	items   []findings.Change
+	results []validation.Result
 }
 
 // push queues c; false when the queue is full (the change is dropped).
 func (q *eventQueue) push(c findings.Change) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.items) >= q.max {
+	if len(q.items)+len(q.results) >= q.max {
 		return false
 	}
 	q.items = append(q.items, c)
 	return true
 }
 
-func (q *eventQueue) drain() []findings.Change {
+// pushResult queues a validation result; false when the queue is full.
+func (q *eventQueue) pushResult(r validation.Result) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	out := q.items
-	q.items = nil
+	if len(q.items)+len(q.results) >= q.max {
+		return false
+	}
+	q.results = append(q.results, r)
+	return true
+}
+
+func (q *eventQueue) drain() []findings.Change {
+	out, _ := q.drainAll()
 	return out
+}
+
+func (q *eventQueue) drainAll() ([]findings.Change, []validation.Result) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	changes, results := q.items, q.results
+	q.items, q.results = nil, nil
+	return changes, results
 }
 
 // logsEmitter belongs to the instance in a logs pipeline: one log record per
@@ -88,34 +107,43 @@ func (l *logsEmitter) shutdown(ctx context.Context) error {
 func (l *logsEmitter) emit(ctx context.Context) {
 	wall := l.e.now()
 	l.e.tick(wall)
-	changes := l.queue.drain()
-	if len(changes) == 0 {
+	changes, results := l.queue.drainAll()
+	if len(changes)+len(results) == 0 {
 		return
 	}
-	ld := findingEvents(changes, pcommon.NewTimestampFromTime(wall), l.e.cfg.Limits.MaxEvidenceLength)
+	observed := pcommon.NewTimestampFromTime(wall)
+	ld := findingEvents(changes, observed, l.e.cfg.Limits.MaxEvidenceLength)
+	for _, res := range results {
+		writeValidationEvents(serviceRecords(ld, res.Service), res, observed)
+	}
 	if err := l.next.ConsumeLogs(ctx, ld); err != nil {
 		l.e.logger.Warn("perfadvisor: finding events not accepted downstream", zap.Error(err))
-		l.e.tel.drop(reasonEmitFailed, int64(len(changes)))
+		l.e.tel.drop(reasonEmitFailed, int64(len(changes)+len(results)))
 	}
 }
 
 // findingEvents writes one log record per change, grouped by service.
 func findingEvents(changes []findings.Change, observed pcommon.Timestamp, maxEvidence int) plog.Logs {
 	ld := plog.NewLogs()
-	bySvc := map[string]plog.LogRecordSlice{}
 	for _, c := range changes {
-		recs, ok := bySvc[c.Alert.Service]
-		if !ok {
-			rl := ld.ResourceLogs().AppendEmpty()
-			rl.Resource().Attributes().PutStr(attrServiceName, c.Alert.Service)
-			sl := rl.ScopeLogs().AppendEmpty()
-			sl.Scope().SetName(metadata.ScopeName)
-			recs = sl.LogRecords()
-			bySvc[c.Alert.Service] = recs
-		}
-		writeEvent(recs.AppendEmpty(), c, observed, maxEvidence)
+		writeEvent(serviceRecords(ld, c.Alert.Service).AppendEmpty(), c, observed, maxEvidence)
 	}
 	return ld
+}
+
+// serviceRecords is the log record slice of service's resource in ld,
+// added on first use.
+func serviceRecords(ld plog.Logs, service string) plog.LogRecordSlice {
+	for _, rl := range ld.ResourceLogs().All() {
+		if v, ok := rl.Resource().Attributes().Get(attrServiceName); ok && v.Str() == service {
+			return rl.ScopeLogs().At(0).LogRecords()
+		}
+	}
+	rl := ld.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutStr(attrServiceName, service)
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(metadata.ScopeName)
+	return sl.LogRecords()
 }
 
 func writeEvent(lr plog.LogRecord, c findings.Change, observed pcommon.Timestamp, maxEvidence int) {

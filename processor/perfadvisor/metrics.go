@@ -119,6 +119,9 @@ func (e *engine) advisoryMetrics(wall time.Time) pmetric.Metrics {
 			v.cores, v.hasCPU = st.cores, true
 		}
 	}
+	for _, name := range e.validationServicesLocked() {
+		view(name)
+	}
 	names := make([]string, 0, len(views))
 	for n := range views {
 		names = append(names, n)
@@ -172,6 +175,7 @@ func (e *engine) advisoryMetrics(wall time.Time) pmetric.Metrics {
 			dp.SetTimestamp(ts)
 			dp.SetDoubleValue(v.cores)
 		}
+		e.validationGaugesLocked(ms, name, ts)
 		if st := v.totals; st != nil {
 			if len(st.rules) > 0 {
 				sum := cumulative(ms, metricRuleCPUTime, "Profiled CPU time attributed to the rule.")

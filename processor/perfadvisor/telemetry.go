@@ -21,6 +21,7 @@ const (
 	reasonInvalidSignal  = "invalid_signal"
 	reasonLogQueueFull   = "log_queue_full"
 	reasonEmitFailed     = "emit_failed"
+	reasonMaxVersions    = "max_versions"
 )
 
 // selfTelemetry is the processor's own metrics, through the collector's MeterProvider.

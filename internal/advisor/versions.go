@@ -1,0 +1,107 @@
+package advisor
+
+import (
+	"sync"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pprofile"
+
+	"github.com/perfadvisor/perfadvisor/internal/attribution"
+	"github.com/perfadvisor/perfadvisor/internal/validation"
+)
+
+// VersionOf is a resource's version: the first present of the config's
+// version_attributes ("" when none is).
+func (a *Advisor) VersionOf(res pcommon.Map) string {
+	for _, k := range a.cfg.VersionAttributes {
+		if v, ok := res.Get(k); ok {
+			if s := v.AsString(); s != "" {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// Versions is what each (service, version) added to one window, for the
+// validation of deploys. Safe for concurrent use.
+type Versions struct {
+	mu   sync.Mutex
+	byKV map[[2]string]*validation.Reading
+}
+
+// NewVersions returns an empty set.
+func NewVersions() *Versions { return &Versions{byKV: map[[2]string]*validation.Reading{}} }
+
+// Readings returns the readings (without window times, requests or active
+// findings: the caller knows those).
+func (v *Versions) Readings() []validation.Reading {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([]validation.Reading, 0, len(v.byKV))
+	for _, r := range v.byKV {
+		out = append(out, *r)
+	}
+	return out
+}
+
+// snapshot is one service's totals before a batch.
+type snapshot struct {
+	cpu    float64
+	events int64
+	rules  map[string]validation.RuleReading
+}
+
+func snapshotOf(st *attribution.ServiceStats) snapshot {
+	s := snapshot{rules: map[string]validation.RuleReading{}}
+	if st == nil {
+		return s
+	}
+	s.cpu, s.events = st.CPUValue, st.CPUSamples
+	for id, rs := range st.Rules {
+		s.rules[id] = validation.RuleReading{CPU: rs.CPUValue, Events: float64(rs.Samples)}
+	}
+	return s
+}
+
+// AccumulateVersion attributes pd, all of one version, into w and adds what
+// it contributed per service to into. The services it touches are read
+// before and after, so the analysis itself runs once.
+func (a *Advisor) AccumulateVersion(pd pprofile.Profiles, w *attribution.Window, version string, into *Versions) error {
+	if version == "" || into == nil {
+		return a.Accumulate(pd, w)
+	}
+	before := map[string]snapshot{}
+	for _, rp := range pd.ResourceProfiles().All() {
+		name := a.analyzer.ServiceOf(rp)
+		if _, ok := before[name]; !ok {
+			before[name] = snapshotOf(w.Services[name])
+		}
+	}
+	err := a.Accumulate(pd, w)
+	into.mu.Lock()
+	defer into.mu.Unlock()
+	for name, b := range before {
+		st := w.Services[name]
+		if st == nil {
+			continue // over max_services: counted by the analyzer
+		}
+		after := snapshotOf(st)
+		k := [2]string{name, version}
+		r := into.byKV[k]
+		if r == nil {
+			r = &validation.Reading{Service: name, Version: version, Rules: map[string]validation.RuleReading{}}
+			into.byKV[k] = r
+		}
+		r.CPU += after.cpu - b.cpu
+		r.Events += float64(after.events - b.events)
+		for id, ar := range after.rules {
+			br := b.rules[id]
+			cur := r.Rules[id]
+			cur.CPU += ar.CPU - br.CPU
+			cur.Events += ar.Events - br.Events
+			r.Rules[id] = cur
+		}
+	}
+	return err
+}
