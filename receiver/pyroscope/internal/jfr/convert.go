@@ -36,15 +36,22 @@ type Input struct {
 // Convert checks and converts a decompressed recording. labels is
 // pyroscope-java's LabelsSnapshot (protobuf, decompressed), or nil.
 func Convert(body, labels []byte, in Input) (res Result, err error) {
-	if err := Check(body); err != nil {
-		return Result{}, fmt.Errorf("jfr: %w", err)
-	}
 	var snap *jfrpprof.LabelsSnapshot
+	var contextLabels func(uint64) int
 	if len(labels) > 0 {
 		snap = new(jfrpprof.LabelsSnapshot)
 		if err := snap.UnmarshalVT(labels); err != nil {
 			return Result{}, fmt.Errorf("jfr labels: %w", err)
 		}
+		contextLabels = func(id uint64) int {
+			if c := snap.Contexts[int64(id)]; c != nil {
+				return len(c.Labels)
+			}
+			return 0
+		}
+	}
+	if err := Check(body, contextLabels); err != nil {
+		return Result{}, fmt.Errorf("jfr: %w", err)
 	}
 	rate := in.SampleRate
 	if rate <= 0 {

@@ -144,9 +144,23 @@ func withMetaStringCount(t *testing.T, b []byte, n uint32) []byte {
 	return out
 }
 
+// withPoolDelta sets the first constant pool's link (a 1-byte varint in
+// the test recording) to d.
+func withPoolDelta(t *testing.T, b []byte, d byte) []byte {
+	cp := int(binary.BigEndian.Uint64(b[16:]))
+	r := &reader{b: b, pos: cp, end: len(b)}
+	for range 4 { // size, type, start, duration
+		_, _ = r.varLong()
+	}
+	require.Equal(t, byte(0), b[r.pos], "a single pool, delta 0")
+	c := bytes.Clone(b)
+	c[r.pos] = d
+	return c
+}
+
 func TestHostileRecordings(t *testing.T) {
 	good := recording(t, "wall_tick_sample.jfr.gz")
-	require.NoError(t, Check(good))
+	require.NoError(t, Check(good, nil))
 	tests := []struct {
 		name string
 		body []byte
@@ -160,6 +174,7 @@ func TestHostileRecordings(t *testing.T) {
 		{"constant pool offset past the chunk", patch(good, 16, 1<<40), "offsets"},
 		{"metadata offset past the chunk", patch(good, 24, 1<<40), "offsets"},
 		{"huge metadata string count", withMetaStringCount(t, good, 1<<31), "count"},
+		{"constant pool linking into itself", withPoolDelta(t, good, 1), "overlap"},
 		{"truncated body", good[:len(good)/2], ""},
 	}
 	for _, tt := range tests {
@@ -170,4 +185,14 @@ func TestHostileRecordings(t *testing.T) {
 			assert.NotContains(t, err.Error(), "\n")
 		})
 	}
+}
+
+// TestRefsCap: a context with many labels referenced by every event would
+// make the converter copy its labels into each sample.
+func TestRefsCap(t *testing.T) {
+	rec := recording(t, "dump1.jfr.gz")
+	require.NoError(t, Check(rec, func(uint64) int { return 8 }))
+	err := Check(rec, func(uint64) int { return maxRefs / 64 })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "stack frames and labels")
 }

@@ -10,15 +10,16 @@ const (
 	chunkMagic      = 0x464c5200 // "FLR\0"
 
 	maxDepth = 8 // nesting of by-value fields; real recordings use 2
-	// maxPoolChain caps the constant-pool links followed per chunk: the
-	// parser follows them without cycle detection.
+	// maxPoolChain caps the constant-pool links followed per chunk (the
+	// parser follows them without cycle detection).
 	maxPoolChain = 4096
-	// maxStackRefs caps the stack frames the events reference in total
-	// (counted per event): the converter copies a stack per distinct
-	// (stack, context) pair, so a large stack referenced by many events
-	// would grow quadratically in the body size. A 10 s pyroscope-java
-	// upload of 100 busy threads references about 10M.
-	maxStackRefs = 1 << 25
+	// maxRefs caps the stack frames and context labels the events
+	// reference in total (counted per event): the converter copies a stack
+	// and its context's labels per distinct (stack, context) pair, so a
+	// large stack or context referenced by many events would grow
+	// quadratically in the body size. A 10 s pyroscope-java upload of 100
+	// busy threads references about 10M.
+	maxRefs = 1 << 25
 )
 
 // parsedEvents are the events jfr-parser decodes field by field (it skips
@@ -55,16 +56,20 @@ type chunkTypes struct {
 // Check walks a JFR recording the way jfr-parser reads it and refuses what
 // would make the parser allocate by an unchecked length: every count must
 // fit in the bytes that follow it, chunk sizes and offsets must lie inside
-// the body, constant-pool links must not loop, and the events may
-// reference at most maxStackRefs stack frames. It allocates in proportion
-// to the body, never to a length field.
-func Check(b []byte) error {
+// the body, constant pools must not overlap or loop, and the events may
+// reference at most maxRefs stack frames and context labels. It allocates
+// in proportion to the body, never to a length field. labels gives the
+// number of labels of a context id (nil: none).
+func Check(b []byte, labels func(id uint64) int) error {
 	if len(b) == 0 {
 		return fmt.Errorf("empty recording")
 	}
-	refs := 0
+	if labels == nil {
+		labels = func(uint64) int { return 0 }
+	}
+	c := refCounter{labels: labels}
 	for pos := 0; pos < len(b); {
-		end, err := checkChunk(b, pos, &refs)
+		end, err := checkChunk(b, pos, &c)
 		if err != nil {
 			return fmt.Errorf("chunk at %d: %w", pos, err)
 		}
@@ -73,7 +78,7 @@ func Check(b []byte) error {
 	return nil
 }
 
-func checkChunk(b []byte, pos int, refs *int) (int, error) {
+func checkChunk(b []byte, pos int, refs *refCounter) (int, error) {
 	r := &reader{b: b, pos: pos, end: len(b)}
 	if r.left() < chunkHeaderSize {
 		return 0, fmt.Errorf("truncated chunk header")
@@ -332,4 +337,18 @@ func (ct *chunkTypes) primitive(id int64) bool {
 		return true
 	}
 	return false
+}
+
+// refCounter sums what the events make the converter copy.
+type refCounter struct {
+	n      int
+	labels func(id uint64) int
+}
+
+func (c *refCounter) add(n int) error {
+	c.n += n
+	if c.n > maxRefs {
+		return fmt.Errorf("events reference more than %d stack frames and labels", maxRefs)
+	}
+	return nil
 }

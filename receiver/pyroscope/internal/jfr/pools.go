@@ -9,23 +9,40 @@ import (
 // walks every constant. It returns the frame count of each stack trace.
 func (ct *chunkTypes) checkPools(b []byte, start, cp, end int) (map[uint64]int, error) {
 	depths := map[uint64]int{}
-	seen := map[int]bool{}
+	// Each link is read within its own event, and no two links may
+	// overlap: the parser appends every constant it reads, so re-reading
+	// the same bytes through a crafted chain would multiply them.
+	var spans [][2]int
 	for pos := cp; ; {
 		if pos < start+chunkHeaderSize || pos >= end {
 			return nil, fmt.Errorf("link to %d outside the chunk", pos)
 		}
-		if seen[pos] || len(seen) >= maxPoolChain {
-			return nil, errors.New("constant pools link in a loop")
+		if len(spans) >= maxPoolChain {
+			return nil, errors.New("too many constant pools")
 		}
-		seen[pos] = true
 		r := &reader{b: b, pos: pos, end: end}
+		size, err := r.varLong()
+		if err != nil {
+			return nil, err
+		}
+		if size == 0 || size > uint64(end-pos) {
+			return nil, fmt.Errorf("constant pool at %d: size %d outside the chunk", pos, size)
+		}
+		span := [2]int{pos, pos + int(size)}
+		for _, o := range spans {
+			if span[0] < o[1] && o[0] < span[1] {
+				return nil, errors.New("constant pools overlap or link in a loop")
+			}
+		}
+		spans = append(spans, span)
+		r.end = span[1]
 		var delta uint64
-		for i := range 5 { // size, type, start, duration, delta
+		for i := range 4 { // type, start, duration, delta
 			v, err := r.varLong()
 			if err != nil {
 				return nil, err
 			}
-			if i == 4 {
+			if i == 3 {
 				delta = v
 			}
 		}
@@ -174,7 +191,7 @@ func skipString(r *reader) error {
 
 // checkEvents walks the events of a chunk: each must lie inside it, and
 // the events the parser decodes must decode within their own size.
-func (ct *chunkTypes) checkEvents(r *reader, depths map[uint64]int, refs *int) error {
+func (ct *chunkTypes) checkEvents(r *reader, depths map[uint64]int, refs *refCounter) error {
 	for r.left() > 0 {
 		start := r.pos
 		size, err := r.varLong()
@@ -199,6 +216,16 @@ func (ct *chunkTypes) checkEvents(r *reader, depths map[uint64]int, refs *int) e
 			if f.array || (!f.cp && fc == nil) {
 				return fmt.Errorf("event %.64s: unsupported field %.64q", c.name, f.name)
 			}
+			if f.name == "contextId" && f.typ == ct.tLong && !f.cp {
+				id, err := ev.varLong()
+				if err != nil {
+					return fmt.Errorf("event %.64s: %w", c.name, err)
+				}
+				if err := refs.add(refs.labels(id)); err != nil {
+					return err
+				}
+				continue
+			}
 			if !f.cp {
 				if _, err := ct.value(ev, fc, 1); err != nil {
 					return fmt.Errorf("event %.64s: %w", c.name, err)
@@ -210,9 +237,8 @@ func (ct *chunkTypes) checkEvents(r *reader, depths map[uint64]int, refs *int) e
 				return fmt.Errorf("event %.64s: %w", c.name, err)
 			}
 			if f.typ == ct.stackTrace {
-				*refs += depths[v]
-				if *refs > maxStackRefs {
-					return fmt.Errorf("events reference more than %d stack frames", maxStackRefs)
+				if err := refs.add(depths[v]); err != nil {
+					return err
 				}
 			}
 		}
