@@ -196,3 +196,28 @@ func TestRefsCap(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "stack frames and labels")
 }
+
+// TestNestedEmptyClasses: classes whose fields take no bytes, nested, would
+// make a walk without a work bound take exponential time on a tiny body.
+func TestNestedEmptyClasses(t *testing.T) {
+	ct := &chunkTypes{classes: map[int64]*class{}, tInt: 1, tLong: 2, tShort: 3, tFloat: 4, tBool: 5, tString: 6, stackTrace: -1}
+	for id := int64(1); id <= 6; id++ {
+		ct.classes[id] = &class{id: id, name: "primitive"}
+	}
+	ct.classes[10] = &class{id: 10, name: "Empty"}
+	for id := int64(11); id <= 16; id++ {
+		c := &class{id: id, name: "Nest"}
+		for range 1000 {
+			c.fields = append(c.fields, field{name: "f", typ: id - 1})
+		}
+		ct.classes[id] = c
+	}
+	for _, c := range ct.classes {
+		ct.width(c)
+	}
+	ct.maxSteps = stepsPerByte*16 + 1<<16
+	_, err := ct.value(&reader{b: make([]byte, 16), end: 16}, ct.classes[16], 0)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "too complex")
+	assert.Equal(t, maxWidth, ct.classes[16].width, "widths are capped, not overflowed")
+}

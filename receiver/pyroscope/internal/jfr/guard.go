@@ -1,6 +1,7 @@
 package jfr
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -20,6 +21,11 @@ const (
 	// quadratically in the body size. A 10 s pyroscope-java upload of 100
 	// busy threads references about 10M.
 	maxRefs = 1 << 25
+	// maxWidth caps a computed least width (nested fields could overflow).
+	maxWidth = 1 << 30
+	// stepsPerByte bounds the walk's work by the chunk's size; real
+	// recordings need about one step per byte.
+	stepsPerByte = 8
 )
 
 // parsedEvents are the events jfr-parser decodes field by field (it skips
@@ -39,10 +45,11 @@ type field struct {
 }
 
 type class struct {
-	id     int64
-	name   string
-	fields []field
-	width  int // least encoded size of a value, at least 1; 0 until computed
+	id       int64
+	name     string
+	fields   []field
+	width    int // least encoded size of a value, at least 1; 0 until computed
+	visiting bool
 }
 
 // chunkTypes is one chunk's metadata: the classes and the ids of the
@@ -51,6 +58,7 @@ type chunkTypes struct {
 	classes                                     map[int64]*class
 	tInt, tLong, tShort, tFloat, tBool, tString int64
 	stackTrace                                  int64 // -1 when absent
+	steps, maxSteps                             int
 }
 
 // Check walks a JFR recording the way jfr-parser reads it and refuses what
@@ -106,6 +114,7 @@ func checkChunk(b []byte, pos int, refs *refCounter) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("metadata: %w", err)
 	}
+	ct.maxSteps = stepsPerByte*int(size) + 1<<16
 	depths, err := ct.checkPools(b, pos, pos+int(cpOff), end)
 	if err != nil {
 		return 0, fmt.Errorf("constant pool: %w", err)
@@ -300,18 +309,23 @@ func (ct *chunkTypes) resolve() error {
 		ct.stackTrace = id
 	}
 	for _, c := range ct.classes {
-		ct.width(c, 0)
+		ct.width(c)
 	}
 	return nil
 }
 
-// width is the least number of bytes a value of c takes (at least 1).
-func (ct *chunkTypes) width(c *class, depth int) int {
+// width is the least number of bytes a value of c takes (at least 1),
+// memoised so that the walk is linear in the number of fields.
+func (ct *chunkTypes) width(c *class) int {
 	if c.width > 0 {
 		return c.width
 	}
+	if c.visiting { // a by-value cycle: its values are refused when walked
+		return 1
+	}
+	c.visiting = true
 	w := 0
-	if ct.primitive(c.id) || depth > maxDepth {
+	if ct.primitive(c.id) {
 		w = 1
 	} else {
 		for _, f := range c.fields {
@@ -320,15 +334,14 @@ func (ct *chunkTypes) width(c *class, depth int) int {
 			case f.array, f.cp, fc == nil:
 				w++
 			default:
-				w += ct.width(fc, depth+1)
+				w += ct.width(fc)
 			}
+			w = min(w, maxWidth)
 		}
 	}
-	w = max(w, 1)
-	if depth == 0 {
-		c.width = w
-	}
-	return w
+	c.visiting = false
+	c.width = max(w, 1)
+	return c.width
 }
 
 func (ct *chunkTypes) primitive(id int64) bool {
@@ -337,6 +350,16 @@ func (ct *chunkTypes) primitive(id int64) bool {
 		return true
 	}
 	return false
+}
+
+// step charges n units of walking work: a crafted metadata can nest
+// classes whose fields take no bytes, so the work is bounded separately.
+func (ct *chunkTypes) step(n int) error {
+	ct.steps += n
+	if ct.steps > ct.maxSteps {
+		return errors.New("recording too complex to check")
+	}
+	return nil
 }
 
 // refCounter sums what the events make the converter copy.

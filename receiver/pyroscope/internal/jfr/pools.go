@@ -106,6 +106,9 @@ func (ct *chunkTypes) value(r *reader, c *class, depth int) (int, error) {
 	if depth > maxDepth {
 		return 0, errors.New("values nested too deep")
 	}
+	if err := ct.step(1 + len(c.fields)); err != nil {
+		return 0, err
+	}
 	switch c.id {
 	case ct.tString:
 		return 0, skipString(r)
@@ -210,6 +213,9 @@ func (ct *chunkTypes) checkEvents(r *reader, depths map[uint64]int, refs *refCou
 		c := ct.classes[int64(typ)]
 		if c == nil || !parsedEvents[c.name] {
 			continue
+		}
+		if err := ct.step(1 + len(c.fields)); err != nil {
+			return err
 		}
 		for _, f := range c.fields {
 			fc := ct.classes[f.typ]
