@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -68,15 +69,32 @@ func TestPyroscopeJFRAndFoldedEndToEnd(t *testing.T) {
 
 	promURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", promPort)
 	t.Run("the JFR CPU profile is analysed as CPU", func(t *testing.T) {
+		var seconds float64
 		Eventually(t, 90*time.Second, func() (bool, string) {
 			for _, s := range ScrapeProm(t, promURL) {
 				if s.Name == "perfadvisor_service_profiled_cpu_time_seconds_total" && s.Labels["job"] == jfrSvc && s.Value > 0 {
-					t.Logf("%s profiled CPU: %.2f s", jfrSvc, s.Value)
+					seconds = s.Value
 					return true, ""
 				}
 			}
 			return false, "no perfadvisor_service_profiled_cpu_time_seconds_total{job=jfr-svc} > 0 yet"
 		})
+		// Each upload carries the same recording: the profiled CPU is a
+		// whole number of uploads' CPU weight (the windows closed so far).
+		var perUpload int64
+		Eventually(t, 30*time.Second, func() (bool, string) {
+			for _, pd := range sink.profiles() {
+				if w, ok := weightOf(pd, jfrSvc, "process_cpu", "cpu"); ok && w > 0 {
+					perUpload = w
+					return true, ""
+				}
+			}
+			return false, "no JFR CPU profile at the sink"
+		})
+		uploads := seconds * 1e9 / float64(perUpload)
+		t.Logf("%s profiled CPU %.3f s = %.3f uploads of %.3f s", jfrSvc, seconds, uploads, float64(perUpload)/1e9)
+		assert.InDelta(t, math.Round(uploads), uploads, 0.001)
+		assert.GreaterOrEqual(t, math.Round(uploads), 2.0, "the first two windows are closed")
 	})
 	t.Run("the folded profile raises the regex finding", func(t *testing.T) {
 		var got PromSample
