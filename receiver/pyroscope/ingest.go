@@ -8,8 +8,9 @@ import (
 	"github.com/perfadvisor/perfadvisor/receiver/pyroscope/internal/ingest"
 )
 
-// handleIngest serves the legacy `POST /ingest` of pyroscope-go and older
-// agents: one profile per request, named by the `name` query.
+// handleIngest serves the legacy `POST /ingest` of pyroscope-go,
+// pyroscope-java and older agents: one pprof, JFR recording or folded-stack
+// body per request, named by the `name` query.
 func (r *pyroscopeReceiver) handleIngest(w http.ResponseWriter, req *http.Request) {
 	ctx := req.Context()
 	if req.Method != http.MethodPost {
@@ -31,21 +32,15 @@ func (r *pyroscopeReceiver) handleIngest(w http.ResponseWriter, req *http.Reques
 		r.ingestError(ctx, w, err)
 		return
 	}
-	data, err := conv.decode(in.Profile)
+	switch in.Format {
+	case ingest.FormatJFR:
+		err = conv.addJFR(in)
+	case ingest.FormatFolded, ingest.FormatLines:
+		err = conv.addFolded(in)
+	default:
+		err = conv.addPprof(in)
+	}
 	if err != nil {
-		r.ingestError(ctx, w, err)
-		return
-	}
-	svc := in.Name.Labels[labelServiceName]
-	if svc == "" {
-		svc = in.Name.App
-	}
-	a, err := conv.add(data, in.Name.Labels, svc, timing{from: in.From, until: in.Until})
-	if err != nil {
-		r.ingestError(ctx, w, err)
-		return
-	}
-	if err := conv.setName(a, ingest.ProfileName(conv.sampleTypes(a), in)); err != nil {
 		r.ingestError(ctx, w, err)
 		return
 	}

@@ -16,6 +16,12 @@ import (
 const (
 	fieldProfile          = "profile"
 	fieldSampleTypeConfig = "sample_type_config"
+	// pyroscope-java's multipart upload: the recording and its label
+	// contexts (io/pyroscope/javaagent/impl/PyroscopeExporter.java in
+	// grafana/pyroscope-java; read the same way by Pyroscope's
+	// pkg/og/convert/jfr/profile.go).
+	fieldJFR    = "jfr"
+	fieldLabels = "labels"
 
 	maxSampleTypeConfig = 64 << 10 // a few sample types of JSON
 	maxParts            = 16       // the SDK sends at most three
@@ -30,13 +36,25 @@ type SampleType struct {
 	Cumulative  bool   `json:"cumulative,omitempty"`
 }
 
+// Body formats (the `format` query).
+const (
+	FormatPprof  = "pprof"
+	FormatJFR    = "jfr"
+	FormatFolded = "folded" // `stack count` lines; Pyroscope calls it "groups"
+	FormatLines  = "lines"  // one stack per line
+)
+
 // Request is a decoded /ingest call.
 type Request struct {
 	Name        Name
+	Format      string    // one of the Format constants
 	From, Until time.Time // zero when absent
 	SpyName     string
-	SampleRate  int64
-	Profile     []byte // raw pprof as sent, gzipped or plain
+	SampleRate  int64 // 0 when absent
+	Units       string
+	Aggregation string
+	Profile     []byte // the profile as sent: pprof, JFR or text, gzipped or plain
+	Labels      []byte // JFR label contexts (LabelsSnapshot protobuf), gzipped or plain
 	SampleTypes map[string]SampleType
 }
 
@@ -47,11 +65,17 @@ func Decode(query url.Values, contentType string, body io.Reader, lim Limits) (*
 	if err != nil {
 		return nil, err
 	}
-	req := &Request{Name: name, SpyName: query.Get("spyName")}
+	req := &Request{Name: name, SpyName: query.Get("spyName"), Units: query.Get("units"),
+		Aggregation: query.Get("aggregationType")}
 	switch f := query.Get("format"); f {
-	case "", "pprof":
+	case "", FormatPprof:
+		req.Format = FormatPprof
+	case FormatJFR, FormatLines:
+		req.Format = f
+	case FormatFolded, "groups":
+		req.Format = FormatFolded
 	default:
-		return nil, errorf(KindUnsupported, "format %.32q is not supported (only pprof)", f)
+		return nil, errorf(KindUnsupported, "format %.32q is not supported (pprof, jfr, folded, lines)", f)
 	}
 	if req.From, err = ParseTime(query.Get("from")); err != nil {
 		return nil, errorf(KindBadRequest, "from: %v", err)
@@ -76,6 +100,12 @@ func Decode(query url.Values, contentType string, body io.Reader, lim Limits) (*
 		return nil, errorf(KindUnsupported, "content type %.64q: %v", contentType, err)
 	}
 	switch {
+	case req.Format == FormatFolded || req.Format == FormatLines,
+		req.Format == FormatJFR && mediaType != "multipart/form-data":
+		// Pyroscope reads these bodies whatever their content type says.
+		if req.Profile, err = readCapped(body, lim.MaxBodyBytes); err != nil {
+			return nil, err
+		}
 	case mediaType == "multipart/form-data":
 		if err := req.readMultipart(body, params["boundary"], lim); err != nil {
 			return nil, err
@@ -112,8 +142,8 @@ func (req *Request) readMultipart(body io.Reader, boundary string, lim Limits) e
 			return errorf(KindBadRequest, "more than %d multipart fields", maxParts)
 		}
 		field := part.FormName()
-		switch field {
-		case fieldProfile:
+		switch {
+		case field == fieldProfile && req.Format == FormatPprof, field == fieldJFR && req.Format == FormatJFR:
 			if req.Profile != nil {
 				return errorf(KindBadRequest, "field %q given twice", field)
 			}
@@ -121,7 +151,15 @@ func (req *Request) readMultipart(body io.Reader, boundary string, lim Limits) e
 				return err
 			}
 			budget -= int64(len(req.Profile))
-		case fieldSampleTypeConfig:
+		case field == fieldLabels && req.Format == FormatJFR:
+			if req.Labels != nil {
+				return errorf(KindBadRequest, "field %q given twice", field)
+			}
+			if req.Labels, err = readCapped(part, budget); err != nil {
+				return err
+			}
+			budget -= int64(len(req.Labels))
+		case field == fieldSampleTypeConfig:
 			b, err := readCapped(part, min(budget, maxSampleTypeConfig))
 			if err != nil {
 				return err

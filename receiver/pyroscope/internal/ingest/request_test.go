@@ -61,7 +61,7 @@ func TestDecode(t *testing.T) {
 		{name: "plain pprof body", query: query("name", "checkout.mutex_count"), contentType: "binary/octet-stream+pprof", body: block, ok: true, wantName: "mutex"},
 		{name: "no content type is a pprof body", query: query(), contentType: "", body: block, ok: true},
 		{name: "format pprof is accepted", query: query("format", "pprof"), contentType: "application/octet-stream", body: block, ok: true},
-		{name: "jfr is not supported", query: query("format", "jfr"), contentType: "application/octet-stream", body: block, wantErr: KindUnsupported},
+		{name: "trie is not supported", query: query("format", "trie"), contentType: "application/octet-stream", body: block, wantErr: KindUnsupported},
 		{name: "json content type", query: query(), contentType: "application/json", body: []byte(`{}`), wantErr: KindUnsupported},
 		{name: "broken content type", query: query(), contentType: "multipart/form-data; boundary=", body: sdk, wantErr: KindUnsupported},
 		{name: "multipart without profile field", query: query(), contentType: noProfileType, body: noProfile, wantErr: KindBadRequest},
