@@ -75,9 +75,11 @@ func TestBadInput(t *testing.T) {
 		{name: "empty raw profile", series: []*pushv1.RawProfileSeries{series(nil, "__name__", "process_cpu", "service_name", "a")}, code: connect.CodeInvalidArgument},
 		{name: "label flood", series: []*pushv1.RawProfileSeries{series(cpu, strings.Split(strings.Repeat("k,v,", 500), ",")[:1000]...)}, code: connect.CodeInvalidArgument},
 		{name: "duplicate label", series: []*pushv1.RawProfileSeries{series(cpu, "service_name", "a", "service_name", "b")}, code: connect.CodeInvalidArgument},
-		{name: "message over max_request_body_size", series: []*pushv1.RawProfileSeries{series(bytes.Repeat([]byte{0x1f, 0x8b}, maxBody), "service_name", "a")}, code: connect.CodeResourceExhausted},
+		// Over the cap is bad input, which Alloy's pyroscope.write does not
+		// retry: invalid_argument, never resource_exhausted.
+		{name: "message over max_request_body_size", series: []*pushv1.RawProfileSeries{series(bytes.Repeat([]byte{0x1f, 0x8b}, maxBody), "service_name", "a")}, code: connect.CodeInvalidArgument},
 		{name: "gzip bomb as Connect content encoding", opts: []connect.ClientOption{connect.WithSendGzip()},
-			series: []*pushv1.RawProfileSeries{series(make([]byte, 4*maxBody), "service_name", "a")}, code: connect.CodeResourceExhausted},
+			series: []*pushv1.RawProfileSeries{series(make([]byte, 4*maxBody), "service_name", "a")}, code: connect.CodeInvalidArgument},
 		{name: "second valid series does not save a bad first one", series: []*pushv1.RawProfileSeries{
 			series(garbage, "service_name", "a"), series(cpu, "__name__", "process_cpu", "service_name", "a")}, code: connect.CodeInvalidArgument},
 	}
@@ -104,7 +106,7 @@ func TestBadInput(t *testing.T) {
 		{name: "push: wrong content type", method: http.MethodPost, url: base + pushv1connect.PusherServicePushProcedure,
 			contentType: "text/plain", body: []byte("hello"), status: http.StatusUnsupportedMediaType},
 		{name: "push: gzip bomb as HTTP Content-Encoding", method: http.MethodPost, url: base + pushv1connect.PusherServicePushProcedure,
-			contentType: "application/proto", encoding: "gzip", body: bomb, status: http.StatusTooManyRequests},
+			contentType: "application/proto", encoding: "gzip", body: bomb, status: http.StatusBadRequest},
 		{name: "ingest: wrong content type", method: http.MethodPost, url: ingestURL(base, "app"), contentType: "application/json", body: []byte("{}"), status: http.StatusUnsupportedMediaType},
 		{name: "ingest: jfr format with a pprof body", method: http.MethodPost, url: ingestURL(base, "app") + "&format=jfr", contentType: "application/octet-stream", body: cpu, status: http.StatusBadRequest},
 		{name: "ingest: trie format", method: http.MethodPost, url: ingestURL(base, "app") + "&format=trie", contentType: "application/octet-stream", body: cpu, status: http.StatusUnsupportedMediaType},
