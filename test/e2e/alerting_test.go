@@ -61,6 +61,7 @@ processors:
     emit_interval: 1s
     for: 0s
     keep_firing_for: 0s
+    validation: {min_windows: 2}
     # Both fixtures call alloc_gc_pressure ambiguous (api-gateway 10.8 pct,
     # checkout 43 pct); tuned here, in the one place thresholds live, so that
     # "nothing fires for the healthy service" does not hang on a judgment call.
@@ -93,9 +94,13 @@ service:
 	am := startAlertmanager(t, amBin, testAlertmanagerConfig(t, hook.URL))
 	prom := startPrometheus(t, promBin, exporterPort, am.port, testRules(t))
 
+	// deploy-svc ships a version that compiles regexes per request.
+	const deployed, deployAlert = "deploy-svc", "PerfadvisorDeployCPURegression"
 	feedProfiles(t, fmt.Sprintf("http://127.0.0.1:%d", otlpPort), []feed{
 		{fixture: "regex-a", service: problem},
 		{fixture: "regex-neg", service: healthy},
+		{fixture: "regex-neg", service: deployed, version: "v1", deployAt: 35 * time.Second,
+			next: &feed{fixture: "regex-a", service: deployed, version: "v2"}},
 	})
 
 	// 1. The exporter writes the names of docs/design.md §5 with job = service.name.
@@ -205,7 +210,22 @@ service:
 		return true, ""
 	})
 
-	// 5. Nothing for the healthy service: not in Prometheus, not in Alertmanager.
+	// 5. The deploy that made deploy-svc worse fires the regression alert.
+	Eventually(t, 3*time.Minute, func() (bool, string) {
+		alerts, err := am.alerts()
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, a := range alerts {
+			if a.Labels["alertname"] == deployAlert && a.Labels["service"] == deployed {
+				t.Logf("Alertmanager: %s %v\n  description: %s", deployAlert, a.Labels, a.Annotations["description"])
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("no %s for %s in Alertmanager: %s", deployAlert, deployed, summarize(alerts))
+	})
+
+	// 6. Nothing for the healthy service: not in Prometheus, not in Alertmanager.
 	if v, err := prom.query(`ALERTS{service="api-gateway"}`); err != nil || len(v) != 0 {
 		t.Errorf("Prometheus ALERTS for %s: %v (err %v), want none", healthy, v, err)
 	}
@@ -369,8 +389,8 @@ func testRules(t *testing.T) string {
 			}
 		}
 	}
-	if n != 11 {
-		t.Fatalf("shipped rules have %d alerts, want 11 (one per rule id)", n)
+	if n != 12 {
+		t.Fatalf("shipped rules have %d alerts, want 12 (one per rule id)", n)
 	}
 	return writeYAML(t, "perfadvisor-rules.yaml", root)
 }
@@ -681,15 +701,20 @@ func (h *webhook) received() []notification {
 
 // --- feeding profiles -------------------------------------------------------
 
-type feed struct{ fixture, service string }
+// feed is one service's profiles; with a version, they carry it as
+// service.version, and from deployAt on the service runs next instead.
+type feed struct {
+	fixture, service, version string
+	deployAt                  time.Duration
+	next                      *feed
+}
 
 // feedProfiles sends each fixture's CPU profile, translated to OTLP and
 // re-stamped to the current time, every 2 s until the test ends (at most 10
 // minutes), so event-time windows keep closing.
 func feedProfiles(t *testing.T, base string, feeds []feed) {
 	t.Helper()
-	var msgs []pprofile.Profiles
-	for _, f := range feeds {
+	load := func(f *feed) pprofile.Profiles {
 		b, err := os.ReadFile(RepoPath(t, "testdata", "fixtures", f.fixture, "cpu.pb.gz"))
 		if err != nil {
 			t.Fatal(err)
@@ -698,19 +723,40 @@ func feedProfiles(t *testing.T, base string, feeds []feed) {
 		if err != nil {
 			t.Fatalf("%s: %v", f.fixture, err)
 		}
-		pd, err := pprofconv.FromPprof(p, map[string]string{"service.name": f.service})
+		res := map[string]string{"service.name": f.service}
+		if f.version != "" {
+			res["service.version"] = f.version
+		}
+		pd, err := pprofconv.FromPprof(p, res)
 		if err != nil {
 			t.Fatalf("%s: %v", f.fixture, err)
 		}
-		msgs = append(msgs, pd)
+		return pd
 	}
+	type stream struct {
+		now, next pprofile.Profiles
+		at        time.Duration
+	}
+	var msgs []stream
+	for i := range feeds {
+		s := stream{now: load(&feeds[i])}
+		if f := feeds[i].next; f != nil {
+			s.next, s.at = load(f), feeds[i].deployAt
+		}
+		msgs = append(msgs, s)
+	}
+	began := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	t.Cleanup(func() { cancel(); <-done })
 	client := &http.Client{Timeout: 10 * time.Second}
 	send := func() error {
 		now := time.Now()
-		for _, src := range msgs {
+		for _, m := range msgs {
+			src := m.now
+			if m.at > 0 && now.Sub(began) >= m.at {
+				src = m.next
+			}
 			pd := restamp(src, now)
 			body, err := pprofileotlp.NewExportRequestFromProfiles(pd).MarshalProto()
 			if err != nil {
