@@ -23,7 +23,7 @@ func BenchmarkParseFromPprof(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := FromPprof(p, nil); err != nil {
+		if _, err := oracleFromPprof(p, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

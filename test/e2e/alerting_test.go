@@ -694,11 +694,7 @@ func feedProfiles(t *testing.T, base string, feeds []feed) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := pprofconv.Parse(b, 256<<20)
-		if err != nil {
-			t.Fatalf("%s: %v", f.fixture, err)
-		}
-		pd, err := pprofconv.FromPprof(p, map[string]string{"service.name": f.service})
+		pd, err := pprofconv.FromPprofBytes(b, 256<<20, map[string]string{"service.name": f.service})
 		if err != nil {
 			t.Fatalf("%s: %v", f.fixture, err)
 		}
