@@ -50,6 +50,17 @@ func (b *Builder) AppendBytes(data []byte, maxBytes int64, resource map[string]s
 	if len(raw) == 0 {
 		return errors.New("pprof: empty profile")
 	}
+	if err := b.decode(raw, resource); err != nil {
+		// Legacy text or binary profiles fail as protobuf; name the cause.
+		if isLegacy(raw) {
+			return ErrLegacyFormat
+		}
+		return err
+	}
+	return nil
+}
+
+func (b *Builder) decode(raw []byte, resource map[string]string) error {
 	var rp rawProfile
 	if err := rp.scan(raw); err != nil {
 		return fmt.Errorf("pprof: %w", err)
