@@ -60,7 +60,9 @@ func FuzzFromPprofRoundTrip(f *testing.F) {
 		if err != nil {
 			return
 		}
-		pd, err := oracleFromPprof(src, map[string]string{"service.name": "fuzz"})
+		// The production decoder's output must convert back to what
+		// google/pprof read from the same bytes.
+		pd, err := FromPprofBytes(data, fuzzMax, map[string]string{"service.name": "fuzz"})
 		if err != nil {
 			return
 		}
