@@ -14,8 +14,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pprofile"
 )
 
-// looseKey is sampleKey without mapping ranges and flags: profile.Parse
-// merges adjacent mappings (massageMappings), the direct decoder keeps them.
+// looseKey is sampleKey without mapping ranges and flags: enough to compare
+// the totals of two messages whose mapping tables may be laid out apart.
 func looseKey(s *profile.Sample) string {
 	var b strings.Builder
 	for _, l := range s.Location {
