@@ -66,12 +66,8 @@ func loadProfileCase(root, name string) (demoCase, error) {
 		if err != nil {
 			return demoCase{}, err
 		}
-		p, err := pprofconv.Parse(data, maxFixtureBytes)
-		if err != nil {
-			return demoCase{}, fmt.Errorf("%s/%s: %w", name, in, err)
-		}
 		res := map[string]string{"service.name": e.Service, "perfadvisor.demo.fixture": name}
-		if err := b.Append(p, res); err != nil {
+		if err := b.AppendBytes(data, maxFixtureBytes, res); err != nil {
 			return demoCase{}, fmt.Errorf("%s/%s: %w", name, in, err)
 		}
 		n++

@@ -103,13 +103,6 @@ type Judgement struct {
 	Services []report.Coverage
 }
 
-// Reason codes: a bounded set, for metric attributes.
-const (
-	ReasonNoCPU      = "no_cpu_samples"
-	ReasonFewSamples = "too_few_cpu_samples"
-	ReasonOther      = "other"
-)
-
 // JudgeWindow judges the profiles of one closed window, at its end (Live) or
 // for the whole input (Replay). The profiled services' profile rules then
 // come from their profiles alone, not from metrics.
@@ -154,23 +147,8 @@ func (a *Advisor) coverage(name string, st *attribution.ServiceStats) report.Cov
 	if !c.Judged {
 		reason := c.Reason
 		sc.Reason = &reason
-		switch {
-		case c.CPUSamples == 0:
-			sc.ReasonCode = ReasonNoCPU
-		case c.CPUSamples < a.analyzerMinSamples():
-			sc.ReasonCode = ReasonFewSamples
-		default:
-			sc.ReasonCode = ReasonOther
-		}
 	}
 	return sc
-}
-
-func (a *Advisor) analyzerMinSamples() int64 {
-	if a.cfg.MinSamples > 0 {
-		return a.cfg.MinSamples
-	}
-	return attribution.DefaultMinSamples
 }
 
 // EvaluateMetrics judges the metric rules as of event time now (Live).

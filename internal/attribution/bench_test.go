@@ -20,15 +20,13 @@ const benchFixture = "tls-a/cpu.pb.gz"
 // in one run: docs/design.md §6 wants analysis to be a small fraction of decoding.
 //
 //	decode_otlp     OTLP protobuf bytes → pdata (what a collector receiver does)
-//	decode_pprof    pprof bytes → profile.Profile → pdata (CLI / Pyroscope path)
+//	decode_pprof    pprof bytes → pdata, the direct decoder (CLI / Pyroscope path)
 //	analyze_steady  Accumulate + Evaluate with function classes cached (a running collector)
 //	analyze_cold    the same with an empty classification cache (first profile of a process)
 func BenchmarkEngine(b *testing.B) {
 	raw, err := os.ReadFile(filepath.Join(fixturesDir, benchFixture))
 	require.NoError(b, err)
-	prof, err := pprofconv.Parse(raw, pprofconv.DefaultMaxBytes)
-	require.NoError(b, err)
-	pd, err := pprofconv.FromPprof(prof, map[string]string{"service.name": "bench"})
+	pd, err := pprofconv.FromPprofBytes(raw, pprofconv.DefaultMaxBytes, map[string]string{"service.name": "bench"})
 	require.NoError(b, err)
 	cp := pprofile.NewProfiles()
 	pd.CopyTo(cp) // marshalling moves resource attributes into the dictionary
@@ -51,11 +49,7 @@ func BenchmarkEngine(b *testing.B) {
 		b.ReportAllocs()
 		defer reportCPU(b)()
 		for b.Loop() {
-			p, err := pprofconv.Parse(raw, pprofconv.DefaultMaxBytes)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := pprofconv.FromPprof(p, nil); err != nil {
+			if _, err := pprofconv.FromPprofBytes(raw, pprofconv.DefaultMaxBytes, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

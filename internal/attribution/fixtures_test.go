@@ -41,9 +41,7 @@ func loadProfiles(t testing.TB, path string) pprofile.Profiles {
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	if strings.HasSuffix(path, ".pb.gz") || strings.HasSuffix(path, ".pprof") {
-		p, err := pprofconv.Parse(data, pprofconv.DefaultMaxBytes)
-		require.NoError(t, err, path)
-		pd, err := pprofconv.FromPprof(p, nil)
+		pd, err := pprofconv.FromPprofBytes(data, pprofconv.DefaultMaxBytes, nil)
 		require.NoError(t, err, path)
 		return pd
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// BenchmarkParseFromPprof times the reference path on the largest fixture;
+// BenchmarkParseFromPprof times the oracle (google/pprof) path on the largest fixture;
 // set PERFADVISOR_LARGE_PPROF to time a bigger file.
 func BenchmarkParseFromPprof(b *testing.B) {
 	path := os.Getenv("PERFADVISOR_LARGE_PPROF")
@@ -23,7 +23,7 @@ func BenchmarkParseFromPprof(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := FromPprof(p, nil); err != nil {
+		if _, err := oracleFromPprof(p, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

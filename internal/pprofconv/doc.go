@@ -1,5 +1,5 @@
-// Package pprofconv translates between pprof (github.com/google/pprof/profile)
-// and OTLP profiles (pdata pprofile), and reads pprof bytes with hard caps.
+// Package pprofconv translates between pprof and OTLP profiles (pdata
+// pprofile), and reads pprof bytes with hard caps.
 //
 // Mapping (one direction is the inverse of the other):
 //   - one pprofile.Profile per pprof sample type, all sharing one dictionary;
@@ -11,10 +11,11 @@
 // Every dictionary table starts with a zero-value entry at index 0, and
 // everything read from OTLP is bounds-checked once before use.
 //
-// Two ways in: Parse + FromPprof (through github.com/google/pprof/profile)
-// and FromPprofBytes / Builder.AppendBytes, a direct protobuf decoder that
-// skips the intermediate profile.Profile (about 5x faster and half the
-// allocations on a 1M-sample profile). Both intern in the same order and
-// produce byte-identical messages on the fixtures; the tests and the
-// FuzzFromPprofBytes target hold them to that.
+// One way in: FromPprofBytes / Builder.AppendBytes, a direct protobuf
+// decoder that skips google/pprof's intermediate profile.Profile (about 5x
+// faster and half the allocations on a 1M-sample profile). The translation
+// through profile.Profile survives only as the tests' oracle, and
+// FuzzDecoderMatchesOracle holds the two to byte-identical output. Parse
+// stays for callers that need a profile.Profile itself (to edit and
+// re-encode pprof), and ToPprof goes the other way.
 package pprofconv

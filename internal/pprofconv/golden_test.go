@@ -21,7 +21,7 @@ func TestGolden(t *testing.T) {
 	require.NoError(t, handMade().WriteUncompressed(&raw))
 	direct, err := FromPprofBytes(raw.Bytes(), 0, map[string]string{"service.name": "checkout"})
 	require.NoError(t, err)
-	viaParse, err := FromPprof(handMade(), map[string]string{"service.name": "checkout"})
+	viaParse, err := oracleFromPprof(handMade(), map[string]string{"service.name": "checkout"})
 	require.NoError(t, err)
 	if os.Getenv("PPROFCONV_UPDATE_GOLDEN") != "" {
 		require.NoError(t, golden.WriteProfilesToFile(path, viaParse))

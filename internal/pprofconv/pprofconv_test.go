@@ -74,7 +74,7 @@ func readFixture(t testing.TB, path string) *profile.Profile {
 
 func assertRoundTrip(t *testing.T, src *profile.Profile) {
 	t.Helper()
-	pd, err := FromPprof(src, map[string]string{"service.name": "svc"})
+	pd, err := oracleFromPprof(src, map[string]string{"service.name": "svc"})
 	require.NoError(t, err)
 	require.Equal(t, 1, pd.ResourceProfiles().Len())
 	rp := pd.ResourceProfiles().At(0)
@@ -166,7 +166,7 @@ func TestRoundTripHandMade(t *testing.T) {
 }
 
 func TestFromPprofLayout(t *testing.T) {
-	pd, err := FromPprof(handMade(), nil)
+	pd, err := oracleFromPprof(handMade(), nil)
 	require.NoError(t, err)
 	dict := pd.Dictionary()
 	profs := pd.ResourceProfiles().At(0).ScopeProfiles().At(0).Profiles()
@@ -219,15 +219,15 @@ func TestAppendPprofSharesDictionary(t *testing.T) {
 	block := readFixture(t, filepath.Join(fixtures, "profiler-a", "block.pb.gz"))
 	require.NotEmpty(t, files)
 
-	one, err := FromPprof(cpu, nil)
+	one, err := oracleFromPprof(cpu, nil)
 	require.NoError(t, err)
 	nFuncs := one.Dictionary().FunctionTable().Len()
 
 	pd := pprofile.NewProfiles()
-	require.NoError(t, AppendPprof(pd, cpu, map[string]string{"service.name": "a"}))
-	require.NoError(t, AppendPprof(pd, cpu, map[string]string{"service.name": "a"}))
+	require.NoError(t, oracleAppendPprof(pd, cpu, map[string]string{"service.name": "a"}))
+	require.NoError(t, oracleAppendPprof(pd, cpu, map[string]string{"service.name": "a"}))
 	assert.Equal(t, nFuncs, pd.Dictionary().FunctionTable().Len(), "second copy reuses every function")
-	require.NoError(t, AppendPprof(pd, block, map[string]string{"service.name": "a"}))
+	require.NoError(t, oracleAppendPprof(pd, block, map[string]string{"service.name": "a"}))
 	require.Equal(t, 3, pd.ResourceProfiles().Len())
 
 	// Each appended resource still round-trips against the shared dictionary.
@@ -310,7 +310,7 @@ func TestDecompress(t *testing.T) {
 
 // validOTLP is a small valid message that the corruption cases start from.
 func validOTLP(t testing.TB) pprofile.Profiles {
-	pd, err := FromPprof(handMade(), nil)
+	pd, err := oracleFromPprof(handMade(), nil)
 	require.NoError(t, err)
 	return pd
 }
@@ -369,7 +369,7 @@ func TestToPprofTimestampsOnly(t *testing.T) {
 func TestAppendPprofRejectsBadDestination(t *testing.T) {
 	pd := validOTLP(t)
 	pd.Dictionary().StackTable().At(1).LocationIndices().Append(1 << 30)
-	err := AppendPprof(pd, handMade(), nil)
+	err := oracleAppendPprof(pd, handMade(), nil)
 	require.Error(t, err)
 	assert.Equal(t, 1, pd.ResourceProfiles().Len(), "nothing appended")
 }
@@ -377,11 +377,11 @@ func TestAppendPprofRejectsBadDestination(t *testing.T) {
 func TestFromPprofRejectsInvalid(t *testing.T) {
 	p := handMade()
 	p.Sample[0].Value = []int64{1} // fewer values than sample types
-	_, err := FromPprof(p, nil)
+	_, err := oracleFromPprof(p, nil)
 	require.Error(t, err)
-	_, err = FromPprof(nil, nil)
+	_, err = oracleFromPprof(nil, nil)
 	require.Error(t, err)
-	_, err = FromPprof(&profile.Profile{}, nil)
+	_, err = oracleFromPprof(&profile.Profile{}, nil)
 	require.Error(t, err)
 }
 

@@ -15,6 +15,10 @@ const (
 
 var errTruncated = errors.New("truncated protobuf")
 
+// errFieldNumber marks a tag protobuf forbids (0, or past 2^29-1); a legacy
+// text profile or random bytes usually fail here first.
+var errFieldNumber = errors.New("bad field number")
+
 // wireReader walks the fields of one protobuf message without allocating.
 type wireReader struct {
 	b   []byte
@@ -48,7 +52,7 @@ func (r *wireReader) field() (num int, wt int, v uint64, payload []byte, err err
 	}
 	num, wt = int(tag>>3), int(tag&7)
 	if num <= 0 || tag>>3 > 1<<29 {
-		return 0, 0, 0, nil, fmt.Errorf("bad field number %d", tag>>3)
+		return 0, 0, 0, nil, fmt.Errorf("%w %d", errFieldNumber, tag>>3)
 	}
 	switch wt {
 	case wireVarint:

@@ -55,7 +55,6 @@ type Coverage struct {
 	Service    string   `json:"service"`
 	Judged     bool     `json:"judged"`
 	Reason     *string  `json:"reason"`         // why not judged; null when judged
-	ReasonCode string   `json:"-"`              // bounded label for self-telemetry
 	CPUSamples int64    `json:"cpu_samples"`    // estimated CPU sample count
 	CPUSeconds float64  `json:"cpu_seconds"`    // profiled CPU time
 	Runtimes   []string `json:"runtimes"`       // e.g. ["go"], ["native","python"]

@@ -24,6 +24,12 @@ func TestResolve(t *testing.T) {
 		{"nothing names it", map[string]any{"host.name": "node-1"}, nil, "", false},
 		{"custom order", map[string]any{"service.name": "a", "team": "payments"}, []string{"team", "service.name"}, "payments", true},
 		{"non-string value", map[string]any{"service.name": int64(42)}, nil, "42", true},
+		{"executable name before path", map[string]any{"process.executable.name": "nginx", "process.executable.path": "/usr/sbin/nginx-debug"}, nil, "nginx", true},
+		{"executable path by its base name", map[string]any{"process.pid": int64(7), "process.executable.path": "/opt/app/bin/checkout"}, nil, "checkout", true},
+		{"deleted executable path", map[string]any{"process.executable.path": "/usr/bin/fraud (deleted)"}, nil, "fraud", true},
+		{"kernel thread path is no name", map[string]any{"process.executable.path": "[kworker/0:1]", "job": "node"}, nil, "node", true},
+		{"pid alone is not named by Resolve", map[string]any{"process.pid": int64(7), "host.name": "node-1"}, nil, "", false},
+		{"OTEL_SERVICE_NAME before the executable", map[string]any{"process.environment_variable.OTEL_SERVICE_NAME": "cart", "process.executable.path": "/usr/bin/java"}, nil, "cart", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -282,8 +282,12 @@ func (e *engine) noteCoverageLocked(cov report.Coverage) {
 	if cov.Judged {
 		return
 	}
-	e.tel.notJudgedWindow(cov.ReasonCode)
-	k := [2]string{cov.Service, cov.ReasonCode}
+	code := reasonFewCPUSamples
+	if cov.CPUSamples == 0 {
+		code = reasonNoCPUSamples
+	}
+	e.tel.notJudgedWindow(code)
+	k := [2]string{cov.Service, code}
 	if _, told := e.toldNotJudged[k]; told || len(e.toldNotJudged) >= e.cfg.Limits.MaxServices {
 		return
 	}

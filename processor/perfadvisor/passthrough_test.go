@@ -36,9 +36,7 @@ func readPprof(t testing.TB, path, service string) pprofile.Profiles {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
-	p, err := pprofconv.Parse(b, 64<<20)
-	require.NoError(t, err)
-	pd, err := pprofconv.FromPprof(p, map[string]string{"service.name": service})
+	pd, err := pprofconv.FromPprofBytes(b, 64<<20, map[string]string{"service.name": service})
 	require.NoError(t, err)
 	return pd
 }

@@ -22,6 +22,10 @@ const (
 	reasonLogQueueFull   = "log_queue_full"
 	reasonEmitFailed     = "emit_failed"
 	reasonMaxVersions    = "max_versions"
+
+	// Why a service window was not judged (services_not_judged).
+	reasonNoCPUSamples  = "no_cpu_samples"      // nothing the engine reads as CPU
+	reasonFewCPUSamples = "too_few_cpu_samples" // fewer than min_samples
 )
 
 // selfTelemetry is the processor's own metrics, through the collector's MeterProvider.

@@ -44,9 +44,7 @@ func TestEngineSeesPushAsFile(t *testing.T) {
 			for file, name := range tt.files {
 				raw := fixture(t, file)
 				req.Series = append(req.Series, series(raw, "__name__", name, "service_name", tt.service))
-				p, err := pprofconv.Parse(raw, 64<<20)
-				require.NoError(t, err)
-				pd, err := pprofconv.FromPprof(p, map[string]string{"service.name": tt.service})
+				pd, err := pprofconv.FromPprofBytes(raw, 64<<20, map[string]string{"service.name": tt.service})
 				require.NoError(t, err)
 				fromFiles = append(fromFiles, pd)
 			}

@@ -719,15 +719,11 @@ func feedProfiles(t *testing.T, base string, feeds []feed) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := pprofconv.Parse(b, 256<<20)
-		if err != nil {
-			t.Fatalf("%s: %v", f.fixture, err)
-		}
 		res := map[string]string{"service.name": f.service}
 		if f.version != "" {
 			res["service.version"] = f.version
 		}
-		pd, err := pprofconv.FromPprof(p, res)
+		pd, err := pprofconv.FromPprofBytes(b, 256<<20, res)
 		if err != nil {
 			t.Fatalf("%s: %v", f.fixture, err)
 		}

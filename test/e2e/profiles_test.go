@@ -307,9 +307,7 @@ func fixtureProfiles(t *testing.T, name string) pprofile.Profiles {
 	for _, in := range e.Inputs {
 		data, err := os.ReadFile(filepath.Join(fixtureDir(t, name), in))
 		require.NoError(t, err)
-		p, err := pprofconv.Parse(data, 64<<20)
-		require.NoError(t, err, "%s/%s", name, in)
-		require.NoError(t, b.Append(p, map[string]string{"service.name": e.Service}))
+		require.NoError(t, b.AppendBytes(data, 64<<20, map[string]string{"service.name": e.Service}), "%s/%s", name, in)
 	}
 	return pd
 }

@@ -3,52 +3,48 @@ package pprofconv
 import (
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/google/pprof/profile"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pprofile"
 )
 
-// FromPprof converts one pprof profile into a new OTLP message with one
-// ResourceProfiles carrying resource as attributes.
-func FromPprof(p *profile.Profile, resource map[string]string) (pprofile.Profiles, error) {
+// The oracle: the plain translation through google/pprof's profile.Profile
+// that the direct decoder replaced in production. It is kept here, slow and
+// obviously correct, so the tests and FuzzDecoderMatchesOracle can hold the
+// direct decoder to byte-identical output.
+
+// oracleFromPprof converts one parsed pprof profile into a new OTLP message
+// with one ResourceProfiles carrying resource as attributes.
+func oracleFromPprof(p *profile.Profile, resource map[string]string) (pprofile.Profiles, error) {
 	pd := pprofile.NewProfiles()
-	if err := AppendPprof(pd, p, resource); err != nil {
+	if err := oracleAppendPprof(pd, p, resource); err != nil {
 		return pprofile.Profiles{}, err
 	}
 	return pd, nil
 }
 
-// AppendPprof adds p to dst as one more ResourceProfiles, reusing and
-// extending dst's dictionary, so several pprof files of one service can
-// travel in one message. On error no ResourceProfiles is added.
-func AppendPprof(dst pprofile.Profiles, p *profile.Profile, resource map[string]string) error {
+// oracleAppendPprof adds p to dst as one more ResourceProfiles, reusing dst's
+// dictionary; on error nothing is added.
+func oracleAppendPprof(dst pprofile.Profiles, p *profile.Profile, resource map[string]string) error {
 	b, err := NewBuilder(dst)
 	if err != nil {
 		return err
 	}
-	return b.Append(p, resource)
+	return b.oracleAppend(p, resource)
 }
 
-// Builder appends pprof profiles to one OTLP message, keeping its interning
-// maps between calls (AppendPprof rebuilds them each time).
-type Builder struct {
-	dst pprofile.Profiles
-	in  *interner
-}
-
-// NewBuilder indexes dst's dictionary, which must be valid.
-func NewBuilder(dst pprofile.Profiles) (*Builder, error) {
-	in, err := newInterner(dst.Dictionary())
+// oracleDecode is what production did before: Parse, then translate.
+func oracleDecode(data []byte, maxBytes int64, resource map[string]string) (pprofile.Profiles, error) {
+	p, err := Parse(data, maxBytes)
 	if err != nil {
-		return nil, fmt.Errorf("destination dictionary: %w", err)
+		return pprofile.Profiles{}, err
 	}
-	return &Builder{dst: dst, in: in}, nil
+	return oracleFromPprof(p, resource)
 }
 
-// Append adds p as one ResourceProfiles with one Profile per sample type.
-func (b *Builder) Append(p *profile.Profile, resource map[string]string) error {
+// oracleAppend adds p as one ResourceProfiles with one Profile per sample type.
+func (b *Builder) oracleAppend(p *profile.Profile, resource map[string]string) error {
 	if p == nil {
 		return errors.New("pprof: nil profile")
 	}
@@ -109,7 +105,7 @@ func (b *Builder) Append(p *profile.Profile, resource map[string]string) error {
 	}
 
 	sp := startResource(b.dst, resource)
-	profAttrs := b.profileAttributes(p)
+	profAttrs := b.oracleProfileAttributes(p)
 
 	// Stacks and sample attributes are shared by every sample type's profile.
 	stackOf := make([]int32, len(p.Sample))
@@ -123,7 +119,7 @@ func (b *Builder) Append(p *profile.Profile, resource map[string]string) error {
 		if len(locs) > 0 {
 			stackOf[si] = in.stack(locs)
 		}
-		attrsOf[si] = b.sampleAttributes(s)
+		attrsOf[si] = b.oracleSampleAttributes(s)
 	}
 
 	out := sp.Profiles()
@@ -168,7 +164,7 @@ func (b *Builder) Append(p *profile.Profile, resource map[string]string) error {
 	return nil
 }
 
-func (b *Builder) profileAttributes(p *profile.Profile) []int32 {
+func (b *Builder) oracleProfileAttributes(p *profile.Profile) []int32 {
 	in := b.in
 	var out []int32
 	if p.DefaultSampleType != "" {
@@ -189,7 +185,7 @@ func (b *Builder) profileAttributes(p *profile.Profile) []int32 {
 	return out
 }
 
-func (b *Builder) sampleAttributes(s *profile.Sample) []int32 {
+func (b *Builder) oracleSampleAttributes(s *profile.Sample) []int32 {
 	if len(s.Label) == 0 && len(s.NumLabel) == 0 {
 		return nil
 	}
@@ -221,13 +217,4 @@ func (b *Builder) sampleAttributes(s *profile.Sample) []int32 {
 		}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
