@@ -25,6 +25,10 @@ type comparison struct {
 	Verdict                   string     `json:"verdict"`
 	BeforeActive              bool       `json:"before_active"`
 	AfterActive               bool       `json:"after_active"`
+	// CPUChange is the rule's CPU rate (cores) after / before − 1, with its
+	// 95% interval; null when a side has no time span or no CPU in the rule.
+	CPUChange         *float64  `json:"cpu_change"`
+	CPUChangeInterval []float64 `json:"cpu_change_interval"`
 }
 
 // serviceComparison is one service's CPU before and after. Figures that a
@@ -199,7 +203,10 @@ func cpuStats(res *advisor.Result, name string) *attribution.ServiceStats {
 
 // compareRule judges one rule on the 95% interval of the difference of its
 // two shares, each share a proportion of its side's CPU sample events: a
-// change is a verdict only when the interval excludes 0.
+// change is a verdict only when the interval excludes 0. When both sides
+// know their time span, the rule's own CPU rate must move the same way: a
+// share also rises when the rest of the service got cheaper (fix the TLS
+// handshakes and the GC's share grows), which is no regression of the rule.
 func compareRule(rule, service string, bs, as *attribution.ServiceStats, before, after *advisor.Result) comparison {
 	bSig, aSig := before.Signals[service][rule], after.Signals[service][rule]
 	c := comparison{
@@ -209,16 +216,28 @@ func compareRule(rule, service string, bs, as *attribution.ServiceStats, before,
 		BeforeActive:      bSig.Active, AfterActive: aSig.Active,
 	}
 	c.RealizedReduction = c.Before - c.After
-	lo, hi := newcombe(c.Before, float64(bs.CPUSamples), c.After, float64(as.CPUSamples), z95)
+	nb, na := float64(bs.CPUSamples), float64(as.CPUSamples)
+	lo, hi := newcombe(c.Before, nb, c.After, na, z95)
 	c.RealizedReductionInterval = [2]float64{lo, hi}
+	rose, fell := true, true // unknown spans: the shares decide alone
+	if bc, ac := cores(bs), cores(as); bc > 0 && ac > 0 {
+		change, clo, chi, ok := rateChange(c.Before*bc, c.Before*nb, c.After*ac, c.After*na, z95)
+		if ok {
+			c.CPUChange, c.CPUChangeInterval = ptr(change), []float64{clo, chi}
+			rose, fell = clo > 0, chi < 0
+		} else {
+			// One side has no CPU in the rule: the rate went from or to zero.
+			rose, fell = c.Before == 0 && c.After > 0, c.After == 0 && c.Before > 0
+		}
+	}
 	switch {
-	case lo > 0 && c.BeforeActive && !c.AfterActive:
+	case lo > 0 && fell && c.BeforeActive && !c.AfterActive:
 		c.Verdict = verdictFixed
-	case lo > 0:
+	case lo > 0 && fell:
 		c.Verdict = verdictImproved
-	case hi < 0 && ruleCPU(bs, rule) == 0:
+	case hi < 0 && rose && ruleCPU(bs, rule) == 0:
 		c.Verdict = verdictNew
-	case hi < 0:
+	case hi < 0 && rose:
 		c.Verdict = verdictRegressed
 	default:
 		c.Verdict = verdictUnchanged
