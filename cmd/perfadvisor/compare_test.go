@@ -105,14 +105,32 @@ func TestCompareServices(t *testing.T) {
 }
 
 func TestCompareOneSidedService(t *testing.T) {
-	before := side(1000, 100, 10, true)
-	after := side(1000, 100, 10, true)
-	after.Window.Services["other"] = after.Window.Services["svc"]
-	delete(after.Window.Services, "svc")
-	doc := compareResults(before, after)
-	assert.Empty(t, doc.Rules, "a service on one side has nothing to compare its shares with")
-	require.Len(t, doc.Services, 2)
-	assert.Equal(t, "no CPU profile before: its rules are not compared", doc.Services[0].Note)
-	assert.Equal(t, "no CPU profile after: its rules are not compared", doc.Services[1].Note)
-	assert.Nil(t, doc.Services[0].CPUChange)
+	// rename moves a result's only service to another name.
+	rename := func(r *advisor.Result, to string) *advisor.Result {
+		r.Window.Services[to] = r.Window.Services["svc"]
+		delete(r.Window.Services, "svc")
+		return r
+	}
+	tests := []struct {
+		name          string
+		before, after *advisor.Result
+		wantNotes     []string // by service name order
+	}{
+		{"renamed service", side(1000, 100, 10, true), rename(side(1000, 100, 10, true), "x-other"),
+			[]string{"no CPU profile after: its rules are not compared", "no CPU profile before: its rules are not compared"}},
+		{"no CPU after", side(1000, 100, 10, true), side(0, 0, 10, false),
+			[]string{"no CPU profile after: its rules are not compared"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := compareResults(tt.before, tt.after)
+			assert.Empty(t, doc.Rules, "a service on one side has nothing to compare its shares with")
+			require.Len(t, doc.Services, len(tt.wantNotes))
+			for i, s := range doc.Services {
+				assert.Equal(t, tt.wantNotes[i], s.Note)
+				assert.Equal(t, verdictNotComparable, s.Verdict)
+				assert.Nil(t, s.CPUChange)
+			}
+		})
+	}
 }

@@ -174,30 +174,39 @@ func TestValidationPairs(t *testing.T) {
 }
 
 // TestValidationRegression: compiling every pattern twice per request is
-// worse than once per request; compare calls it regressed and the
+// worse than once per request; compare calls it regressed, and the
 // regression gate fails with exit 3, naming the rule and the service.
 func TestValidationRegression(t *testing.T) {
 	tc := validationCases[0]
 	before, worse := vfile("regex", "before.pb.gz"), vfile("regex", "worse.pb.gz")
-	doc, code, stderr := compareDoc(t, "--fail-on", "regression", "--before", before, "--after", worse)
-	assert.Equal(t, exitGate, code, stderr)
-	r := ruleRow(t, doc, tc.rule)
-	assert.Equal(t, verdictRegressed, r.Verdict)
 	mb, mw := measure(t, before, tc.root, tc.exclude), measure(t, worse, tc.root, tc.exclude)
-	diff := mb.share - mw.share
-	assert.True(t, r.RealizedReductionInterval[0] <= diff && diff <= r.RealizedReductionInterval[1])
-	assert.Less(t, r.RealizedReductionInterval[1], 0.0)
-	var line string
-	for _, l := range strings.Split(stderr, "\n") {
-		if strings.Contains(l, "rule regex_compile_hot_path") {
-			line = l
-		}
+	tests := []struct {
+		name     string
+		gates    []string
+		wantCode int
+		wantLine string // a stderr line naming the rule and the service
+	}{
+		{"gated", []string{"--fail-on", "regression"}, exitGate, "rule regex_compile_hot_path, service svc: regressed"},
+		{"share gate above the worse share", []string{"--fail-on", "regex_compile_hot_path>0.8"}, exitOK, ""},
+		{"share gate below it", []string{"--fail-on", "regex_compile_hot_path>0.5"}, exitGate, "rule regex_compile_hot_path, service svc: CPU share 70.9% > 50.0%"},
+		{"report only", nil, exitOK, ""},
 	}
-	assert.Contains(t, line, "service svc: regressed", stderr)
-
-	// Without the gate the same comparison is a report, exit 0.
-	_, code, stderr = compareDoc(t, "--before", before, "--after", worse)
-	assert.Equal(t, exitOK, code, stderr)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, code, stderr := compareDoc(t, append(tt.gates, "--before", before, "--after", worse)...)
+			assert.Equal(t, tt.wantCode, code, stderr)
+			r := ruleRow(t, doc, tc.rule)
+			assert.Equal(t, verdictRegressed, r.Verdict)
+			diff := mb.share - mw.share
+			assert.True(t, r.RealizedReductionInterval[0] <= diff && diff <= r.RealizedReductionInterval[1])
+			assert.Less(t, r.RealizedReductionInterval[1], 0.0)
+			if tt.wantLine == "" {
+				assert.Empty(t, stderr)
+				return
+			}
+			assert.Contains(t, stderr, tt.wantLine)
+		})
+	}
 }
 
 func TestValidationMarkdown(t *testing.T) {
