@@ -20,17 +20,17 @@ const validationData = "../../testdata/validation"
 // signature, so the share is measured without the engine. The same number
 // comes from pprof, e.g. for the regex case:
 //
-//	go tool pprof -top -focus='^regexp\.(Compile|MustCompile|CompilePOSIX|MustCompilePOSIX|compile)$' \
+//	go tool pprof -top -nodefraction=0 -focus='^regexp\.(Compile|MustCompile|CompilePOSIX|MustCompilePOSIX|compile)$' \
 //	  -ignore='^runtime\.doInit1?$|^sync\.\(\*Once\)\.doSlow$' testdata/validation/regex/before.pb.gz
-//	go tool pprof -top -focus='^crypto/tls\.\(\*Conn\)\.(clientHandshake|serverHandshake|handshakeContext|HandshakeContext|Handshake)$' \
+//	go tool pprof -top -nodefraction=0 -focus='^crypto/tls\.\(\*Conn\)\.(clientHandshake|serverHandshake|handshakeContext|HandshakeContext|Handshake)$' \
 //	  testdata/validation/tls/before.pb.gz
-//	go tool pprof -top -focus='^database/sql\.(Open|OpenDB|dsnConnector\.Connect|\(\*DB\)\.Close)$' \
+//	go tool pprof -top -nodefraction=0 -focus='^database/sql\.(Open|OpenDB|dsnConnector\.Connect|\(\*DB\)\.Close)$' \
 //	  -ignore='^runtime\.doInit1?$' testdata/validation/db/before.pb.gz
-//	go tool pprof -top -focus='^net\.\(\*Resolver\)\.(lookupHost|lookupIP|lookupIPAddr\.func\d+|goLookup\w*|tryOneName|exchange|lookup|lookupAddr)(\.func\d+)*$' \
+//	go tool pprof -top -nodefraction=0 -focus='^net\.\(\*Resolver\)\.(lookupHost|lookupIP|lookupIPAddr\.func\d+|goLookup\w*|tryOneName|exchange|lookup|lookupAddr)(\.func\d+)*$' \
 //	  testdata/validation/dns/before.pb.gz
 //
-// where the share is the focused total over the profile's total ("Showing
-// nodes accounting for X, Y% of Z total"). -ignore drops a sample with the
+// where the share is Y in "Showing nodes accounting for X, Y% of Z total"
+// (-nodefraction=0 keeps small nodes in that sum). -ignore drops a sample with the
 // frame anywhere; in these programs init and sync.Once only ever sit above
 // the compile, as the engine's exclusion requires.
 var validationCases = []struct {
