@@ -12,6 +12,10 @@ import (
 )
 
 func cmdAnalyze(args []string, stdout io.Writer) error {
+	failOn, args, err := takeRepeated(args, "fail-on")
+	if err != nil {
+		return err
+	}
 	a, err := parseArgs(args, inputFlags("format", "service", "config"), nil)
 	if err != nil {
 		return err
@@ -27,6 +31,10 @@ func cmdAnalyze(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	gates, err := s.gates(failOn, false, true)
+	if err != nil {
+		return err
+	}
 	res, err := s.analyze(a.files)
 	if err != nil {
 		return err
@@ -34,10 +42,13 @@ func cmdAnalyze(args []string, stdout io.Writer) error {
 	if format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(report.Report{Findings: res.Findings, Services: res.Services})
+		if err := enc.Encode(report.Report{Findings: res.Findings, Services: res.Services}); err != nil {
+			return err
+		}
+	} else {
+		writeText(stdout, res, len(a.files))
 	}
-	writeText(stdout, res, len(a.files))
-	return nil
+	return checkAnalyzeGates(gates, res)
 }
 
 // session is one command's configuration and input options.

@@ -15,6 +15,7 @@ const (
 	exitOK    = 0
 	exitInput = 1 // unreadable input or a failure while analysing it
 	exitUsage = 2 // bad command line or config
+	exitGate  = 3 // a --fail-on gate was violated (the output is complete)
 )
 
 // usageError is a bad command line; it exits with exitUsage.
@@ -25,8 +26,9 @@ func (e *usageError) Error() string { return e.msg }
 func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
 
 const usage = `usage:
-  perfadvisor analyze [--format text|json] [--service NAME] [--config FILE] [--input-format F] FILE...
-  perfadvisor compare --before FILE... --after FILE... [--format text|json|markdown] [--service NAME] [--config FILE]
+  perfadvisor analyze [--format text|json] [--service NAME] [--config FILE] [--input-format F] [--fail-on GATE]... FILE...
+  perfadvisor compare --before FILE... --after FILE... [--format text|json|markdown] [--service NAME] [--config FILE] [--fail-on GATE]...
+  perfadvisor compare --before-version A --after-version B FILE... [same flags]
   perfadvisor rules   [--format text|json] [--config FILE]
 
 FILE is pprof (gzipped or not), OTLP profiles (protobuf or JSON) or OTLP
@@ -34,7 +36,9 @@ metrics (JSON object, JSON lines, protobuf); the format is detected from the
 content unless --input-format pprof|otlp-profiles|otlp-metrics forces it.
 --max-file-bytes N and --max-decompressed-bytes N cap each file (defaults
 256 MiB on disk, 512 MiB after gunzip). Exit 0 with or without findings,
-1 for unreadable input, 2 for bad usage. See docs/cli.md.
+1 for unreadable input, 2 for bad usage, 3 when a --fail-on gate is
+violated (regression, RULE>SHARE, any>SHARE; analyze: severity>=warning).
+See docs/cli.md and docs/validation.md.
 `
 
 func main() {
@@ -57,6 +61,13 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	if errors.Is(err, errHelp) {
 		fmt.Fprint(stdout, usage)
 		return exitOK
+	}
+	var ge *gateError
+	if errors.As(err, &ge) {
+		for _, v := range ge.violations {
+			fmt.Fprintf(stderr, "perfadvisor: %s\n", oneLine(v))
+		}
+		return exitGate
 	}
 	fmt.Fprintf(stderr, "perfadvisor: %s\n", oneLine(err.Error()))
 	var ue *usageError
