@@ -9,6 +9,7 @@ import (
 	"github.com/perfadvisor/perfadvisor/internal/advisor"
 	"github.com/perfadvisor/perfadvisor/internal/attribution"
 	"github.com/perfadvisor/perfadvisor/internal/catalog"
+	"github.com/perfadvisor/perfadvisor/internal/stats"
 )
 
 // comparison is one (rule, service) before and after a change. Shares are
@@ -217,11 +218,11 @@ func compareRule(rule, service string, bs, as *attribution.ServiceStats, before,
 	}
 	c.RealizedReduction = c.Before - c.After
 	nb, na := float64(bs.CPUSamples), float64(as.CPUSamples)
-	lo, hi := newcombe(c.Before, nb, c.After, na, z95)
+	_, lo, hi := stats.Drop(c.Before*nb, nb, c.After*na, na)
 	c.RealizedReductionInterval = [2]float64{lo, hi}
 	rose, fell := true, true // unknown spans: the shares decide alone
 	if bc, ac := cores(bs), cores(as); bc > 0 && ac > 0 {
-		change, clo, chi, ok := rateChange(c.Before*bc, c.Before*nb, c.After*ac, c.After*na, z95)
+		change, clo, chi, ok := stats.RateChange(c.Before*bc, c.Before*nb, c.After*ac, c.After*na)
 		if ok {
 			c.CPUChange, c.CPUChangeInterval = ptr(change), []float64{clo, chi}
 			rose, fell = clo > 0, chi < 0
@@ -269,7 +270,7 @@ func compareService(name string, bs, as *attribution.ServiceStats) serviceCompar
 		sc.Note = "no CPU profile after: its rules are not compared"
 		return sc
 	}
-	change, lo, hi, ok := rateChange(bCores, float64(bs.CPUSamples), aCores, float64(as.CPUSamples), z95)
+	change, lo, hi, ok := stats.RateChange(bCores, float64(bs.CPUSamples), aCores, float64(as.CPUSamples))
 	if !ok {
 		sc.Note = "a side's profiles carry no time span: cores unknown"
 		return sc

@@ -31,9 +31,22 @@ func Drop(k1, n1, k2, n2 float64) (d, lo, hi float64) {
 	l1, u1 := Wilson(k1, n1)
 	l2, u2 := Wilson(k2, n2)
 	d = p1 - p2
-	lo = d - math.Sqrt(sq(p1-l1)+sq(u2-p2))
-	hi = d + math.Sqrt(sq(u1-p1)+sq(p2-l2))
+	lo = math.Max(-1, d-math.Sqrt(sq(p1-l1)+sq(u2-p2)))
+	hi = math.Min(1, d+math.Sqrt(sq(u1-p1)+sq(p2-l2)))
 	return d, lo, hi
+}
+
+// RateChange is after/before − 1 of two CPU rates with a 95% interval from
+// the sample counts behind each: sampled CPU is a Poisson count, so the log
+// of the ratio has variance 1/n1 + 1/n2. It covers sampling noise only, not
+// a change of load between two captures. ok is false without both rates.
+func RateChange(rateBefore, nBefore, rateAfter, nAfter float64) (change, lo, hi float64, ok bool) {
+	if !(rateBefore > 0) || !(rateAfter > 0) || !(nBefore > 0) || !(nAfter > 0) {
+		return 0, 0, 0, false
+	}
+	ratio := rateAfter / rateBefore
+	half := z95 * math.Sqrt(1/nBefore+1/nAfter)
+	return ratio - 1, ratio*math.Exp(-half) - 1, ratio*math.Exp(half) - 1, true
 }
 
 // Change is mean(after)/mean(before) − 1 of per-window figures (CPU seconds

@@ -22,6 +22,7 @@ func TestWilson(t *testing.T) {
 	}{
 		{"Newcombe 81/263", 81, 263, 0.2553, 0.3662},
 		{"zero successes", 0, 10, 0, 0.2775},
+		{"all of one", 1, 1, 0.2065, 1},
 		{"all successes", 10, 10, 0.7225, 1},
 		{"no trials", 0, 0, 0, 1},
 	}
@@ -42,6 +43,10 @@ func TestDrop(t *testing.T) {
 	}{
 		{"Newcombe 56/70 - 48/80", 56, 70, 48, 80, 0.2, 0.0524, 0.3339},
 		{"Newcombe 9/10 - 3/10", 9, 10, 3, 10, 0.6, 0.1705, 0.8090},
+		{"Newcombe 6/7 - 2/7", 6, 7, 2, 7, 4.0 / 7, 0.0582, 0.8062},
+		{"Newcombe 5/56 - 0/29", 5, 56, 0, 29, 5.0 / 56, -0.0381, 0.1926},
+		{"0/10 - 0/20 (by hand)", 0, 10, 0, 20, 0, -0.1611, 0.2775},
+		{"10/10 - 0/20, clamped to 1", 10, 10, 0, 20, 1, 0.6791, 1},
 		{"a problem fixed: 300/1000 - 0/1000 (by hand)", 300, 1000, 0, 1000, 0.3, 0.2721, 0.3291},
 	}
 	for _, tt := range tests {
@@ -92,5 +97,30 @@ func TestChange(t *testing.T) {
 func TestApart(t *testing.T) {
 	if !Apart(0.1, 0.2, 0.25, 0.3) || Apart(0.1, 0.2, 0.15, 0.3) || Apart(0.25, 0.3, 0.1, 0.2) {
 		t.Fatal("Apart: only a second interval wholly above the first is apart")
+	}
+}
+
+func TestRateChange(t *testing.T) {
+	tests := []struct {
+		name           string
+		r1, n1, r2, n2 float64
+		ok             bool
+		change, lo, hi float64
+	}{
+		// ratio 2, half-width 1.96·sqrt(1/100 + 1/200) = 0.24004
+		{"doubled", 1, 100, 2, 200, true, 1, 2*math.Exp(-0.240044) - 1, 2*math.Exp(0.240044) - 1},
+		{"same", 0.5, 400, 0.5, 400, true, 0, math.Exp(-0.138590) - 1, math.Exp(0.138590) - 1},
+		{"no samples before", 0, 0, 1, 10, false, 0, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, lo, hi, ok := RateChange(tt.r1, tt.n1, tt.r2, tt.n2)
+			if ok != tt.ok {
+				t.Fatalf("ok = %v", ok)
+			}
+			near(t, "change", c, tt.change, 1e-9)
+			near(t, "lo", lo, tt.lo, 1e-5)
+			near(t, "hi", hi, tt.hi, 1e-5)
+		})
 	}
 }
