@@ -27,7 +27,7 @@ func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
 		name := a.serviceOf(rp)
 		for _, sp := range rp.ScopeProfiles().All() {
 			for _, p := range sp.Profiles().All() {
-				if m.kindOf(p, false) == kindCPUNanos {
+				if m.typeOf(p).kind(false) == kindCPUNanos {
 					withNanos[name] = true
 				}
 			}
@@ -37,20 +37,26 @@ func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
 		name := a.serviceOf(rp)
 		for _, sp := range rp.ScopeProfiles().All() {
 			for pi, p := range sp.Profiles().All() {
-				k := m.kindOf(p, withNanos[name])
-				if k == kindSkip {
-					continue
-				}
+				// Every service that sent a profile gets an entry, so that one
+				// whose profiles cannot be judged is reported, not forgotten.
 				ss := w.service(name, a.opts.MaxServices)
 				if ss == nil {
 					w.DroppedServices++
+					continue
+				}
+				t := m.typeOf(p)
+				k := t.kind(withNanos[name])
+				if k == kindSkip {
+					if !withNanos[name] || t.kind(false) != kindCPUCount {
+						ss.noteSkipped(t.String())
+					}
 					continue
 				}
 				var err error
 				if k == kindContentions || k == kindDelay {
 					err = m.contentions(p, ss, k == kindContentions)
 				} else {
-					err = m.cpu(p, k, ss, w)
+					err = m.cpu(p, k, t, ss, w)
 				}
 				if err != nil {
 					w.DroppedProfiles++

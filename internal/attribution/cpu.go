@@ -19,16 +19,26 @@ type profAcc struct {
 	byDialect   [framename.Other + 1]float64
 	truncated   int64
 	minT, maxT  uint64
+	dialects    uint16
 }
 
 // cpu attributes one CPU profile.
-func (m *message) cpu(p pprofile.Profile, k kind, ss *ServiceStats, w *Window) error {
+func (m *message) cpu(p pprofile.Profile, k kind, t profileType, ss *ServiceStats, w *Window) error {
 	period := float64(p.Period())
-	pt, _ := m.str(p.PeriodType().TypeStrindex())
-	pu, _ := m.str(p.PeriodType().UnitStrindex())
-	periodNanos := pt == "cpu" && pu == "nanoseconds" && period > 0
-	if !periodNanos {
+	// A period the producer states in CPU nanoseconds (an SDK may leave the
+	// period type empty), within what samplers really use.
+	declared := ((cpuName(t.period) || t.period == "") && (t.periodUnit == "nanoseconds" || t.periodUnit == "") || t.name == "process_cpu") &&
+		plausiblePeriod(period)
+	if !declared {
 		period = 0
+	}
+	if k == kindCPUNanos && period == 0 {
+		// JFR conversions write 1e9, pyroscope-dotnet 1: the sample count
+		// comes from the values themselves.
+		period = estimatePeriod(p.Samples())
+	}
+	if k == kindCPUCount && period == 0 && t.period == "" {
+		period = sdkPeriod
 	}
 	var acc profAcc
 	defer m.resetStackCPU()
@@ -97,6 +107,7 @@ func (m *message) cpu(p pprofile.Profile, k kind, ss *ServiceStats, w *Window) e
 		acc.cpu += weight
 		acc.events += events
 		acc.byDialect[sm.dialect] += weight
+		acc.dialects |= sm.dialects
 		if sm.rules == 0 {
 			continue
 		}
@@ -123,6 +134,7 @@ func (m *message) cpu(p pprofile.Profile, k kind, ss *ServiceStats, w *Window) e
 		ss.byDialect[d] += v
 	}
 	ss.Runtime = ss.dominantRuntime()
+	ss.dialects |= acc.dialects
 	w.TruncatedStacks += acc.truncated
 	for i, r := range m.a.rules {
 		if acc.rules[i] == 0 {
@@ -148,7 +160,7 @@ func (m *message) cpu(p pprofile.Profile, k kind, ss *ServiceStats, w *Window) e
 		rs.Tags[t.name] += acc.tags[ti]
 	}
 	m.flushEvidence(ss)
-	if periodNanos {
+	if declared {
 		if hz := 1e9 / period; hz > ss.SamplingHz {
 			ss.SamplingHz = hz
 		}
@@ -162,6 +174,56 @@ func (m *message) resetStackCPU() {
 		m.stackCPU[si] = 0
 	}
 	m.touched = m.touched[:0]
+}
+
+// Sampling periods outside 10 kHz … 5 Hz are not what a CPU sampler uses:
+// a producer's placeholder (1 ns, 1 s) rather than a rate.
+const (
+	minPeriod = 1e5
+	maxPeriod = 2e8
+	// sdkPeriod is the Pyroscope SDKs' default rate (100 Hz), for count
+	// profiles that state no period.
+	sdkPeriod = 1e7
+)
+
+func plausiblePeriod(p float64) bool { return p >= minPeriod && p <= maxPeriod }
+
+// estimatePeriod infers the sampling period of a cpu/nanoseconds profile
+// from its values: each is a whole number of periods, so their greatest
+// common divisor is the period (or a multiple of it when every sample holds
+// several). Values with no common period (measured CPU time) give the SDKs'
+// default rate; a divisor above the plausible range is capped there.
+func estimatePeriod(samples pprofile.SampleSlice) float64 {
+	var g uint64
+	for i := 0; i < samples.Len(); i++ {
+		var sum uint64
+		for _, v := range samples.At(i).Values().All() {
+			if v > 0 {
+				sum += uint64(v)
+			}
+		}
+		if sum == 0 {
+			continue
+		}
+		g = gcd(g, sum)
+		if g < minPeriod {
+			return sdkPeriod
+		}
+	}
+	switch {
+	case g == 0:
+		return 0 // no values: events are timestamps, at the default period
+	case float64(g) > maxPeriod:
+		return maxPeriod
+	}
+	return float64(g)
+}
+
+func gcd(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // periodOr: without a CPU period an event is worth the eBPF profiler's default 50 ms (20 Hz).

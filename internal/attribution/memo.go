@@ -70,9 +70,10 @@ type fnMemo struct {
 // locMemo: a resolved location is n > 0 frames at slab[off:off+n], leaf-most
 // first (pprof line order), whose composed effect is classes[cls].
 type locMemo struct {
-	off int32
-	n   int32
-	cls uint32
+	off      int32
+	n        int32
+	cls      uint32
+	dialects uint16 // bit per dialect of its frames
 }
 
 // locInfo bits. 0 is an unseen location. A location of one frame (most)
@@ -261,6 +262,10 @@ func (m *message) loc(li int32) (*locMemo, bool) {
 		}
 	}
 	lm.cls = cls
+	lm.dialects = 0
+	for _, c := range m.slab[off : off+lm.n] {
+		lm.dialects |= 1 << c.dialect
+	}
 	if cls <= lkMaxCls {
 		info |= lkEffect | cls<<lkClsShift
 		if e := &m.classes[cls]; e.idle() {

@@ -17,6 +17,8 @@ type stackMemo struct {
 	evOff   int32
 	rules   uint64
 	tags    uint64
+	// dialects has a bit per dialect of any of its frames.
+	dialects uint16
 }
 
 // evRef names the evidence window of one charged rule of a stack.
@@ -134,6 +136,9 @@ func (m *message) stack(si int32) *stackMemo {
 		sm.evN = uint8(len(m.evRefs) - int(sm.evOff))
 	}
 	sm.dialect = dialect
+	for i := n - 1; i >= stop; i-- {
+		sm.dialects |= m.locs[locs.At(i)].dialects
+	}
 	sm.state = 1
 	if truncated {
 		sm.state = 3
