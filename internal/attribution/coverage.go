@@ -44,10 +44,11 @@ func (s *ServiceStats) runtimes() []string {
 		if s.dialects&(1<<d) == 0 {
 			continue
 		}
+		n := d.String()
 		if d == framename.Kernel {
-			d = framename.Native
+			n = framename.Native.String()
 		}
-		if n := d.String(); !seen[n] {
+		if !seen[n] {
 			seen[n] = true
 			out = append(out, n)
 		}

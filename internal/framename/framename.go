@@ -207,6 +207,14 @@ func infer(name, file string) Dialect {
 	if strings.HasSuffix(name, "_[k]") { // async-profiler's annotated kernel frame
 		return Kernel
 	}
+	// Unsymbolized frames named by their mapping: `[kernel.kallsyms]`,
+	// `[vdso]`, `[unknown]`; the dot in them is not a Go package's.
+	if len(name) > 2 && name[0] == '[' && name[len(name)-1] == ']' {
+		if strings.Contains(name, "kernel") {
+			return Kernel
+		}
+		return Native
+	}
 	if strings.Contains(name, "::") || strings.Contains(name, " [clone ") || trimCloneSuffix(name) != name {
 		return Native
 	}
