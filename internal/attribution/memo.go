@@ -70,10 +70,9 @@ type fnMemo struct {
 // locMemo: a resolved location is n > 0 frames at slab[off:off+n], leaf-most
 // first (pprof line order), whose composed effect is classes[cls].
 type locMemo struct {
-	off      int32
-	n        int32
-	cls      uint32
-	dialects uint16 // bit per dialect of its frames
+	off int32
+	n   int32
+	cls uint32
 }
 
 // locInfo bits. 0 is an unseen location. A location of one frame (most)
@@ -82,7 +81,7 @@ type locMemo struct {
 // idle: until some rule is armed the walk only needs its dialect; a plain one
 // (no rule bits at all) stays that way below a root too.
 const (
-	lkDialect  = 0x0f
+	lkDialect  = 0x0f // the frames' dialect (Unknown if they differ)
 	lkOK       = 0x10
 	lkInvalid  = 0x20
 	lkOne      = 0x40  // one frame, whose dialect is here
@@ -248,6 +247,11 @@ func (m *message) loc(li int32) (*locMemo, bool) {
 			m.locID[li] = m.slab[off].id()
 		}
 	} else {
+		// Inlined frames share their runtime (compilers inline within one):
+		// that dialect is kept too, for the runtimes a service shows.
+		if d := m.slab[off].dialect; d <= lkDialect && sameDialect(m.slab[off:off+lm.n]) {
+			info |= uint32(d)
+		}
 		// Inlined frames: their effects composed into one (none if none has one).
 		var any uint32
 		for _, c := range m.slab[off : off+lm.n] {
@@ -262,10 +266,6 @@ func (m *message) loc(li int32) (*locMemo, bool) {
 		}
 	}
 	lm.cls = cls
-	lm.dialects = 0
-	for _, c := range m.slab[off : off+lm.n] {
-		lm.dialects |= 1 << c.dialect
-	}
 	if cls <= lkMaxCls {
 		info |= lkEffect | cls<<lkClsShift
 		if e := &m.classes[cls]; e.idle() {
@@ -295,6 +295,15 @@ func (m *message) function(fi int32, hint framename.Dialect) (fnMemo, bool) {
 		*fm = v
 	}
 	return v, true
+}
+
+func sameDialect(frames []slot) bool {
+	for _, f := range frames[1:] {
+		if f.dialect != frames[0].dialect {
+			return false
+		}
+	}
+	return true
 }
 
 // memo is a class as the message's frames hold it: its effect interned.

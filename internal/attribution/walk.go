@@ -78,6 +78,7 @@ func (m *message) stack(si int32) *stackMemo {
 	}
 	// The rules: per bit, excluded / armed / cut (see effect).
 	var excluded, armed, cut, tags uint64
+	var dialects uint16 // bit 0 (Unknown) stands for frames of mixed or no dialect
 	infos, classes := m.locInfo, m.classes
 	skip := uint32(lkIdle) // no rule armed yet: idle locations change nothing
 	for i := n - 1; i >= stop; i-- {
@@ -86,6 +87,7 @@ func (m *message) stack(si int32) *stackMemo {
 			return nil
 		}
 		k := infos[li]
+		dialects |= 1 << (k & lkDialect)
 		if k&skip != 0 {
 			continue
 		}
@@ -95,6 +97,7 @@ func (m *message) stack(si int32) *stackMemo {
 			}
 			infos, classes = m.locInfo, m.classes
 			k = infos[li]
+			dialects |= 1 << (k & lkDialect)
 		}
 		// The class index is in the location's info unless it outgrew the bits.
 		cls := k >> lkClsShift
@@ -136,9 +139,7 @@ func (m *message) stack(si int32) *stackMemo {
 		sm.evN = uint8(len(m.evRefs) - int(sm.evOff))
 	}
 	sm.dialect = dialect
-	for i := n - 1; i >= stop; i-- {
-		sm.dialects |= m.locs[locs.At(i)].dialects
-	}
+	sm.dialects = dialects
 	sm.state = 1
 	if truncated {
 		sm.state = 3
