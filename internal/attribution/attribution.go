@@ -1,5 +1,5 @@
 // Package attribution attributes profile samples to catalog rules per service
-// (DESIGN.md §3) and judges the shares.
+// and judges the shares.
 package attribution
 
 import (

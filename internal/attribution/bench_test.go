@@ -17,7 +17,7 @@ import (
 const benchFixture = "tls-a/cpu.pb.gz"
 
 // BenchmarkEngine puts the engine's cost next to decoding the same profile,
-// in one run: DESIGN.md §6 wants analysis to be a small fraction of decoding.
+// in one run: analysis must stay a small fraction of decoding.
 //
 //	decode_otlp     OTLP protobuf bytes → pdata (what a collector receiver does)
 //	decode_pprof    pprof bytes → profile.Profile → pdata (CLI / Pyroscope path)

@@ -51,30 +51,9 @@ func (m *message) stack(si int32) *stackMemo {
 		stop = n - m.a.opts.MaxStackDepth
 		truncated = true
 	}
-	// The dialect is the root-most managed frame's, else the root-most known
-	// one's: the root frame alone usually tells.
-	dialect := framename.Unknown
-	for i := n - 1; i >= stop && (dialect == framename.Unknown || dialect == framename.Native || dialect == framename.Kernel); i-- {
-		li := locs.At(i)
-		if uint(li) < uint(len(m.locInfo)) {
-			if k := m.locInfo[li]; k&lkOne != 0 {
-				if d := framename.Dialect(k & lkDialect); d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
-					dialect = d
-				}
-				continue
-			}
-		}
-		lm, ok := m.loc(li)
-		if !ok {
-			return nil
-		}
-		for j := lm.n - 1; j >= 0; j-- {
-			if d := m.slab[lm.off+j].dialect; d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
-				if dialect = d; d != framename.Native && d != framename.Kernel {
-					break
-				}
-			}
-		}
+	dialect, ok := m.stackDialect(locs, stop)
+	if !ok {
+		return nil
 	}
 	// The rules: per bit, excluded / armed / cut (see effect).
 	var excluded, armed, cut, tags uint64
@@ -121,22 +100,7 @@ func (m *message) stack(si int32) *stackMemo {
 	}
 	sm.rules = armed &^ cut
 	if sm.rules != 0 {
-		for _, r := range m.a.rules {
-			if tags == 0 {
-				break
-			}
-			if sm.rules&r.bit == 0 {
-				tags &^= r.tagMask
-			}
-		}
-		sm.tags = tags
-		sm.evOff = int32(len(m.evRefs))
-		for r := sm.rules; r != 0; r &= r - 1 {
-			b := bits.TrailingZeros64(r)
-			i := int(m.armLoc[b])
-			m.evRefs = append(m.evRefs, evRef{rule: b, hash: m.windowHash(locs, stop, i, m.armLine(locs.At(i), uint64(1)<<b))})
-		}
-		sm.evN = uint8(len(m.evRefs) - int(sm.evOff))
+		m.charge(sm, tags, locs, stop)
 	}
 	sm.dialect = dialect
 	sm.dialects = dialects
@@ -145,6 +109,56 @@ func (m *message) stack(si int32) *stackMemo {
 		sm.state = 3
 	}
 	return sm
+}
+
+// stackDialect is the root-most managed frame's dialect, else the root-most
+// known one's: the root frame alone usually tells. !ok for an invalid location.
+func (m *message) stackDialect(locs pcommon.Int32Slice, stop int) (framename.Dialect, bool) {
+	dialect := framename.Unknown
+	for i := locs.Len() - 1; i >= stop && (dialect == framename.Unknown || dialect == framename.Native || dialect == framename.Kernel); i-- {
+		li := locs.At(i)
+		if uint(li) < uint(len(m.locInfo)) {
+			if k := m.locInfo[li]; k&lkOne != 0 {
+				if d := framename.Dialect(k & lkDialect); d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
+					dialect = d
+				}
+				continue
+			}
+		}
+		lm, ok := m.loc(li)
+		if !ok {
+			return framename.Unknown, false
+		}
+		for j := lm.n - 1; j >= 0; j-- {
+			if d := m.slab[lm.off+j].dialect; d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
+				if dialect = d; d != framename.Native && d != framename.Kernel {
+					break
+				}
+			}
+		}
+	}
+	return dialect, true
+}
+
+// charge keeps what a charged stack needs: its tags (those of the rules it
+// is charged to) and, per rule, the hash of its evidence window.
+func (m *message) charge(sm *stackMemo, tags uint64, locs pcommon.Int32Slice, stop int) {
+	for _, r := range m.a.rules {
+		if tags == 0 {
+			break
+		}
+		if sm.rules&r.bit == 0 {
+			tags &^= r.tagMask
+		}
+	}
+	sm.tags = tags
+	sm.evOff = int32(len(m.evRefs))
+	for r := sm.rules; r != 0; r &= r - 1 {
+		b := bits.TrailingZeros64(r)
+		i := int(m.armLoc[b])
+		m.evRefs = append(m.evRefs, evRef{rule: b, hash: m.windowHash(locs, stop, i, m.armLine(locs.At(i), uint64(1)<<b))})
+	}
+	sm.evN = uint8(len(m.evRefs) - int(sm.evOff))
 }
 
 // armLine finds the line of location li that armed rule bit: the one
