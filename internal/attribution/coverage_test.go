@@ -20,11 +20,11 @@ func repeat(n int, smp tsample) []tsample {
 // from each. Sources of the spellings:
 //   - grafana/pyroscope-rs src/encode/pprof.rs: cpu/nanoseconds, period type
 //     cpu/nanoseconds, period 1e9/sample_rate, values count × period.
-//   - grafana/jfr-parser pprof (jfr_builders.go, profileBuilderForSampleType):
-//     JFR execution samples become cpu/nanoseconds with the metric name
-//     process_cpu, values count × a period derived from the declared
-//     sample rate (1e9 when the rate is 1 Hz or absent); wall, alloc_*,
-//     contentions/delay for the other events.
+//   - grafana/jfr-parser pprof/pprof.go (profileBuilderForSampleType,
+//     addStacktrace): JFR execution samples become cpu/nanoseconds, period
+//     type cpu/nanoseconds, metric process_cpu, values count × 1e9/sample
+//     rate; the profile's own period is not a rate (so the count comes from
+//     the values); wall, alloc_*, contentions/delay for the other events.
 //   - Pyroscope Python (py-spy) and Ruby (rbspy) ingestion: samples/count
 //     with no period type; the receiver names .cpu and .itimer process_cpu.
 func TestCPUKindByProducerSpelling(t *testing.T) {
@@ -49,6 +49,8 @@ func TestCPUKindByProducerSpelling(t *testing.T) {
 			profileName: "process_cpu", period: 1e7, samples: repeat(60, tsample{value: 1})}, 60, 0.6, true},
 		{"JFR cpu converted with period 1e9: count from the values", tprof{sampleType: [2]string{"cpu", "nanoseconds"}, periodType: [2]string{"cpu", "nanoseconds"},
 			period: 1e9, profileName: "process_cpu", samples: append(repeat(500, tsample{value: 1e7}), repeat(25, tsample{value: 2e7})...)}, 550, 5.5, true},
+		{"JFR cpu converted without a period", tprof{sampleType: [2]string{"cpu", "nanoseconds"}, periodType: [2]string{"cpu", "nanoseconds"},
+			profileName: "process_cpu", samples: repeat(80, tsample{value: 2e7})}, 80, 1.6, true},
 		{"async-profiler itimer converted", tprof{sampleType: [2]string{"itimer", "nanoseconds"}, periodType: [2]string{"itimer", "nanoseconds"},
 			period: 1e7, samples: repeat(60, tsample{value: 1e7})}, 60, 0.6, true},
 		{"pyroscope-dotnet period 1: count from the values", tprof{sampleType: [2]string{"cpu", "nanoseconds"}, periodType: [2]string{"cpu", "nanoseconds"},
