@@ -231,3 +231,21 @@ func (s *Store) Usage(now time.Time) []ServiceUsage {
 	}
 	return out
 }
+
+// MeanCores is each service's mean CPU, in cores, over all the data held
+// (the CLI's whole input).
+func (s *Store) MeanCores() map[string]float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lo, hi := s.bounds()
+	out := map[string]float64{}
+	if hi <= lo {
+		return out
+	}
+	for name, sr := range s.cpuAll(lo, hi) {
+		if m := mean(sr.v); finite(m) && !sr.empty() {
+			out[name] = m
+		}
+	}
+	return out
+}
