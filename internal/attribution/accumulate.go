@@ -23,8 +23,10 @@ func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
 	// A Go pprof CPU profile arrives as two profiles (samples/count and
 	// cpu/nanoseconds) over the same samples: per service, count them once.
 	withNanos := map[string]bool{}
-	for _, rp := range pd.ResourceProfiles().All() {
-		name := a.serviceOf(rp)
+	names := make([]string, pd.ResourceProfiles().Len())
+	for ri, rp := range pd.ResourceProfiles().All() {
+		name := a.ServiceOf(pd.Dictionary(), rp)
+		names[ri] = name
 		for _, sp := range rp.ScopeProfiles().All() {
 			for _, p := range sp.Profiles().All() {
 				if m.typeOf(p).kind(false) == kindCPUNanos {
@@ -33,8 +35,8 @@ func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
 			}
 		}
 	}
-	for _, rp := range pd.ResourceProfiles().All() {
-		name := a.serviceOf(rp)
+	for ri, rp := range pd.ResourceProfiles().All() {
+		name := names[ri]
 		for _, sp := range rp.ScopeProfiles().All() {
 			for pi, p := range sp.Profiles().All() {
 				// Every service that sent a profile gets an entry, so that one
@@ -77,8 +79,12 @@ func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
 
 const maxErrors = 8
 
-func (a *Analyzer) serviceOf(rp pprofile.ResourceProfiles) string {
-	if name, ok := svcname.Resolve(rp.Resource().Attributes(), a.opts.ServiceAttributes); ok {
+// ServiceOf is the service a resource's profiles are attributed to: its
+// attributes, else (eBPF processes without metadata) its main executable or
+// pid, else the default service. Callers use it to tell which services a
+// batch touches.
+func (a *Analyzer) ServiceOf(dict pprofile.ProfilesDictionary, rp pprofile.ResourceProfiles) string {
+	if name, ok := svcname.ResolveResource(dict, rp, a.opts.ServiceAttributes); ok {
 		return name
 	}
 	return a.opts.DefaultService
