@@ -192,6 +192,9 @@ type ServiceStats struct {
 	byDialect  [framename.Other + 1]float64     // CPU by stack dialect, for Runtime
 	dialects   uint16                           // bit per dialect of any frame in a CPU sample
 	candidates map[string]map[string]*candidate // rule → evidence key → candidate
+	// overlaps: CPU of samples attributed to several rules, by rule mask
+	// (bounded by maxOverlaps), for savings that count each sample once.
+	overlaps []overlap
 }
 
 // RuleStats is the CPU one rule was attributed in a ServiceStats.

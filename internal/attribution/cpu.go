@@ -3,6 +3,7 @@ package attribution
 import (
 	"fmt"
 	"math/bits"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pprofile"
@@ -20,6 +21,26 @@ type profAcc struct {
 	truncated   int64
 	minT, maxT  uint64
 	dialects    uint16
+	// overlaps: samples attributed to several rules at once, by rule mask
+	// (a few masks per profile: a linear search beats a map).
+	overlaps []overlap
+}
+
+// overlap is the CPU of samples attributed to exactly the rules of mask.
+type overlap struct {
+	mask        uint64
+	cpu, events float64
+}
+
+func addOverlap(list []overlap, mask uint64, cpu, events float64) []overlap {
+	for i := range list {
+		if list[i].mask == mask {
+			list[i].cpu += cpu
+			list[i].events += events
+			return list
+		}
+	}
+	return append(list, overlap{mask, cpu, events})
 }
 
 // cpu attributes one CPU profile.
@@ -116,6 +137,9 @@ func (m *message) cpu(p pprofile.Profile, k kind, t profileType, ss *ServiceStat
 			acc.rules[b] += weight
 			acc.ruleEvents[b] += events
 		}
+		if sm.rules&(sm.rules-1) != 0 {
+			acc.overlaps = addOverlap(acc.overlaps, sm.rules, weight, events)
+		}
 		for t := sm.tags; t != 0; t &= t - 1 {
 			acc.tags[bits.TrailingZeros64(t)] += weight
 		}
@@ -148,6 +172,11 @@ func (m *message) cpu(p pprofile.Profile, k kind, t profileType, ss *ServiceStat
 		rs.CPUValue += acc.rules[i]
 		rs.events += acc.ruleEvents[i]
 		rs.Samples = int64(rs.events + 0.5)
+	}
+	for _, o := range acc.overlaps {
+		if len(ss.overlaps) < maxOverlaps || slices.ContainsFunc(ss.overlaps, func(x overlap) bool { return x.mask == o.mask }) {
+			ss.overlaps = addOverlap(ss.overlaps, o.mask, o.cpu, o.events)
+		}
 	}
 	for ti, t := range m.a.tags {
 		if acc.tags[ti] == 0 {

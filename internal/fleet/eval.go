@@ -75,7 +75,7 @@ func finiteOnly(vs []verdict) []verdict {
 	out := vs[:0]
 	for _, v := range vs {
 		f := v.finding
-		if !finite(v.level) || !finite(f.ExpectedCPUReduction) || f.Value != nil && !finite(*f.Value) {
+		if !finite(v.level) || f.ExpectedCPUReduction != nil && !finite(*f.ExpectedCPUReduction) || f.Value != nil && !finite(*f.Value) {
 			continue
 		}
 		for i := range f.Evidence {

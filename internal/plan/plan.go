@@ -140,7 +140,7 @@ func Build(cat *catalog.Catalog, services []Service) Plan {
 			item := Item{Rule: f.Rule, Service: svc.Name, Effort: effort, Runtime: rt}
 			if _, profile := frac[f.Rule]; profile {
 				raised[f.Rule] = true
-				e := f.ExpectedCPUReduction
+				e := f.Expected()
 				item.ExpectedCPUReduction = &e
 				item.ExpectedCoresSaved = times(svc.Cores, e)
 			}

@@ -22,7 +22,7 @@ func finding(t *testing.T, cat *catalog.Catalog, rule, service string, share flo
 	r, ok := cat.Rule(rule)
 	require.True(t, ok)
 	return report.Finding{Rule: rule, Service: service, CPURatio: report.Float(share),
-		ExpectedCPUReduction: r.ExpectedReduction.Expected(share), Runtime: "go"}
+		ExpectedCPUReduction: report.Float(r.ExpectedReduction.Expected(share)), Runtime: "go"}
 }
 
 func cores(v float64) *float64 { return &v }
