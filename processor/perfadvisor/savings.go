@@ -111,7 +111,7 @@ func savingsGauges(md pmetric.Metrics, views map[string]*serviceView, combined m
 			dp.SetTimestamp(ts)
 			dp.SetDoubleValue(en.cores)
 		}
-		rp := gauge(ms, metricServiceRank, "1", "The service's place in the fleet by expected saving (1 = the largest).").DataPoints().AppendEmpty()
+		rp := gauge(ms, metricServiceRank, "{rank}", "The service's place in the fleet by expected saving (1 = the largest).").DataPoints().AppendEmpty()
 		rp.SetTimestamp(ts)
 		rp.SetIntValue(int64(rank + 1))
 	}
