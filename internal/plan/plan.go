@@ -94,6 +94,8 @@ type Item struct {
 	ExpectedCoresSaved   *float64 `json:"expected_cores_saved"`
 	Effort               string   `json:"effort"`
 	Runtime              string   `json:"runtime,omitempty"`
+	// Note says where a metric rule's saving is counted, or why it is unknown.
+	Note string `json:"note,omitempty"`
 }
 
 // Phase is a group of fixes of similar effort; its total counts each
@@ -143,6 +145,12 @@ func Build(cat *catalog.Catalog, services []Service) Plan {
 				e := f.Expected()
 				item.ExpectedCPUReduction = &e
 				item.ExpectedCoresSaved = times(svc.Cores, e)
+			}
+			if item.ExpectedCPUReduction == nil {
+				item.Note = "profile this service: what fixing it saves is unknown"
+				if svc.Events > 0 {
+					item.Note = "counted in the service's profile findings"
+				}
 			}
 			ph := phaseOf[effort]
 			byPhase[ph] = append(byPhase[ph], f.Rule)
