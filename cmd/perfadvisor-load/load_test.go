@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
+
 	"context"
+	"github.com/google/pprof/profile"
 	"io"
 	"math"
 	"net/http"
@@ -248,5 +251,40 @@ func TestLoadGenFanOut(t *testing.T) {
 				t.Fatalf("service %s not seen: %v", serviceName(i), s.services)
 			}
 		}
+	}
+}
+
+func TestLargeProfile(t *testing.T) {
+	p, err := largeProfile("../../testdata/fixtures/tls-a/cpu.pb.gz", 2000, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Sample) != 2000 {
+		t.Fatalf("%d samples", len(p.Sample))
+	}
+	distinct := map[string]bool{}
+	for _, s := range p.Sample {
+		k := ""
+		for _, l := range s.Location {
+			k += fmt.Sprint(l.ID, ",")
+		}
+		distinct[k] = true
+	}
+	if len(distinct) < 1000 {
+		t.Fatalf("only %d distinct stacks in 2000 samples", len(distinct))
+	}
+}
+
+func TestStringTablePprof(t *testing.T) {
+	var raw []byte
+	if err := appendStringTablePprof(nil, 5000, func(b []byte) error { raw = append(raw, b...); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	p, err := profile.ParseData(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Sample) != 1 || p.Sample[0].Location[0].Line[0].Function.Name != "main.handle" || p.SampleType[1].Type != "cpu" {
+		t.Fatalf("profile:\n%s", p)
 	}
 }

@@ -15,6 +15,8 @@
 //	        RSS series and the slope of its second half; fails over a bound.
 //	flood   100,000 distinct services at once; RSS must stay under a bound
 //	        and advice_dropped{reason="max_services"} must count the overflow.
+//	inputs  writes the CLI's measurement files (a 1M-sample pprof, a gzip
+//	        bomb, a pprof with a 2M-entry string table) into -inputs-dir.
 //
 // Every listener is on 127.0.0.1 and every collector is stopped by its pid
 // when the run ends, fails or is interrupted.
@@ -41,7 +43,10 @@ func main() {
 func run(args []string) error {
 	fs := flag.NewFlagSet("perfadvisor-load", flag.ContinueOnError)
 	o := options{out: os.Stdout}
-	mode := fs.String("mode", "paired", "paired | soak | flood")
+	mode := fs.String("mode", "paired", "paired | soak | flood | inputs")
+	inputsDir := fs.String("inputs-dir", "/tmp/perfadvisor-inputs", "inputs: where the CLI measurement files go")
+	inputsFixture := fs.String("inputs-fixture", "testdata/fixtures/tls-a/cpu.pb.gz", "inputs: the pprof whose stacks large.pb.gz splices")
+	inputsSamples := fs.Int("inputs-samples", 1_000_000, "inputs: samples in large.pb.gz")
 	fs.StringVar(&o.collector, "collector", "_build/otelcol-perfadvisor", "the ocb-built collector binary")
 	fs.StringVar(&o.fixtures, "fixtures", "testdata/fixtures", "fixture root (*/cpu.pb.gz, */profiles.pb)")
 	fs.IntVar(&o.services, "services", 10, "distinct service.name values the profiles and metrics are spread over")
@@ -63,6 +68,9 @@ func run(args []string) error {
 	fs.DurationVar(&o.readyTimeout, "ready-timeout", 60*time.Second, "wait for a collector to listen")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *mode == "inputs" {
+		return writeInputs(*inputsDir, *inputsFixture, *inputsSamples, o.printf)
 	}
 	if runtime.GOOS != "linux" {
 		return fmt.Errorf("needs Linux (/proc)")
