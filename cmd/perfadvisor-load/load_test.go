@@ -1,10 +1,8 @@
 package main
 
 import (
-	"fmt"
-
 	"context"
-	"github.com/google/pprof/profile"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -15,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/pprof/profile"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pprofile/pprofileotlp"
 )
