@@ -155,6 +155,37 @@ func TestTemplates(t *testing.T) {
 		if tp.pd.ResourceProfiles().Len() != n {
 			t.Fatalf("%s: template changed", tp.name)
 		}
+		// encode stamps in place and yields what request would.
+		body, err := tp.encode("c", end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := encodeProfiles(tp.request("c", end))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(body) != string(want) {
+			t.Fatalf("%s: encode differs from request", tp.name)
+		}
+		// Requests do not grow from one to the next, and carry their service.
+		for _, svc := range []string{"service-one", "service-two"} {
+			again, err := tp.encode(svc, end)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(again) != len(body)+len(svc)-1 {
+				t.Fatalf("%s: request of %d bytes after one of %d", tp.name, len(again), len(body))
+			}
+			req := pprofileotlp.NewExportRequest()
+			if err := req.UnmarshalProto(again); err != nil {
+				t.Fatal(err)
+			}
+			for _, rp := range req.Profiles().ResourceProfiles().All() {
+				if v, _ := rp.Resource().Attributes().Get("service.name"); v.Str() != svc {
+					t.Fatalf("%s: decoded service %q, want %q", tp.name, v.Str(), svc)
+				}
+			}
+		}
 	}
 }
 

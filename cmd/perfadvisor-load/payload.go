@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -23,9 +24,17 @@ const fallbackDuration = 10 * time.Second
 
 // template is one fixture profile, decoded once, from which requests are cut.
 type template struct {
+	mu   *sync.Mutex // guards pd while encode restamps it in place
 	name string
 	kind string // "pprof" (runtime/pprof converted to OTLP), "otlp" or "ebpf"
 	pd   pprofile.Profiles
+	// res are the resource attributes of pd's resources as read: a
+	// marshalled pdata Map does not update an existing key in place (PutStr
+	// appends a duplicate), so each request rebuilds them from these.
+	res []map[string]any
+	// strs is pd's string table as read: marshalling interns the strings of
+	// resource attributes into it, so encode restores it before each request.
+	strs []string
 	size int // bytes of one single-service request built from it
 }
 
@@ -78,8 +87,12 @@ func loadTemplates(root string) ([]template, error) {
 }
 
 func newTemplate(name, kind string, pd pprofile.Profiles) template {
-	t := template{name: name, kind: kind, pd: pd}
-	if body, err := encodeProfiles(t.request("size-probe", time.Now())); err == nil {
+	t := template{mu: &sync.Mutex{}, name: name, kind: kind, pd: pd}
+	for _, rp := range pd.ResourceProfiles().All() {
+		t.res = append(t.res, rp.Resource().Attributes().AsRaw())
+	}
+	t.strs = pd.Dictionary().StringTable().AsRaw()
+	if body, err := t.encode("size-probe", time.Now()); err == nil {
 		t.size = len(body)
 	}
 	return t
@@ -94,10 +107,26 @@ func (t template) request(service string, end time.Time) pprofile.Profiles {
 	return t.multi([]string{service}, end)
 }
 
+// encode is the protobuf of request(service, end), made without copying the
+// template: its service.name and times are rewritten in place under its lock.
+func (t template) encode(service string, end time.Time) ([]byte, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.pd.Dictionary().StringTable().FromRaw(t.strs)
+	for i, rp := range t.pd.ResourceProfiles().All() {
+		t.setResource(rp.Resource().Attributes(), i, service)
+	}
+	restamp(t.pd, end)
+	return encodeProfiles(t.pd)
+}
+
 // multi is one request that carries the template's resources once per
 // service: the dictionary is shared, so each extra service costs only its
 // samples. Profiles end at end.
 func (t template) multi(services []string, end time.Time) pprofile.Profiles {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.pd.Dictionary().StringTable().FromRaw(t.strs)
 	dst := pprofile.NewProfiles()
 	t.pd.Dictionary().CopyTo(dst.Dictionary())
 	src := t.pd.ResourceProfiles()
@@ -107,11 +136,28 @@ func (t template) multi(services []string, end time.Time) pprofile.Profiles {
 		for i := 0; i < src.Len(); i++ {
 			rp := rps.AppendEmpty()
 			src.At(i).CopyTo(rp)
-			rp.Resource().Attributes().PutStr("service.name", svc)
+			t.setResource(rp.Resource().Attributes(), i, svc)
 		}
 	}
 	restamp(dst, end)
 	return dst
+}
+
+// setResource makes attrs the i-th resource's attributes with service.name = service.
+func (t template) setResource(attrs pcommon.Map, i int, service string) {
+	attrs.Clear()
+	attrs.EnsureCapacity(len(t.res[i]) + 1)
+	keys := make([]string, 0, len(t.res[i]))
+	for k := range t.res[i] {
+		if k != "service.name" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys) // the same bytes for the same request
+	for _, k := range keys {
+		_ = attrs.PutEmpty(k).FromRaw(t.res[i][k])
+	}
+	attrs.PutStr("service.name", service)
 }
 
 // restamp moves every profile of pd to end at end, keeping its duration

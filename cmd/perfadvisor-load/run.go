@@ -28,6 +28,7 @@ type options struct {
 	floodBatch     int
 	floodSettle    time.Duration
 	floodMaxRSS    float64 // MB
+	maxFixtureKB   int     // 0: every fixture
 	keepDir        bool
 	stopGrace      time.Duration
 	readyTimeout   time.Duration
@@ -40,6 +41,18 @@ func (o *options) templates() ([]template, error) {
 		ts, err := loadTemplates(o.fixtures)
 		if err != nil {
 			return nil, err
+		}
+		if o.maxFixtureKB > 0 {
+			var kept []template
+			for _, t := range ts {
+				if t.size <= o.maxFixtureKB<<10 {
+					kept = append(kept, t)
+				}
+			}
+			if len(kept) == 0 {
+				return nil, fmt.Errorf("no fixture request is %d KB or less", o.maxFixtureKB)
+			}
+			ts = kept
 		}
 		o.templatesCache = ts
 	}
@@ -185,8 +198,13 @@ func (o *options) paired(ctx context.Context) error {
 		avg += float64(t.size)
 	}
 	avg /= float64(len(ts))
-	o.printf("perfadvisor-load: paired run, %d rounds x (%s warm-up + %s measured), %.0f profile req/s (%d fixtures, mean %.1f KB), %d services, fleet metrics every %s\n",
-		o.rounds, o.warmup, o.duration, o.rate, len(ts), avg/1024, o.services, o.metricsEvery)
+	o.printf("perfadvisor-load: paired run, %d rounds x (%s warm-up + %s measured), %.0f profile req/s (%d fixtures, mean %.1f KB), %d services, fleet metrics every %s, max_services %d (0: default)\n",
+		o.rounds, o.warmup, o.duration, o.rate, len(ts), avg/1024, o.services, o.metricsEvery, o.maxServices)
+	var names []string
+	for _, t := range ts {
+		names = append(names, t.name)
+	}
+	o.printf("fixtures: %s\n", strings.Join(names, " "))
 	var rs []roundResult
 	for r := 1; r <= o.rounds; r++ {
 		res, err := o.pairedRound(ctx, ts)
@@ -255,7 +273,8 @@ func (o *options) pairedRound(ctx context.Context, ts []template) (roundResult, 
 		rssWith: meanRSSAfter(smp.of(cs[0].pid()), half), rssWithout: meanRSSAfter(smp.of(cs[1].pid()), half),
 		hwmWith: mb(w1.hwm), hwmWithout: mb(n1.hwm),
 	}
-	o.printf("  load: %d issued, %d skipped (workers busy); %s\n", gen.issued.Load(), gen.skipped.Load(), p.summary())
+	o.printf("  load: %d issued (%.1f req/s), %d skipped (workers busy); %s\n",
+		gen.issued.Load(), float64(gen.issued.Load())/(o.warmup+o.duration).Seconds(), gen.skipped.Load(), p.summary())
 	if p.failed.Load() > 0 {
 		return res, fmt.Errorf("%d posts failed: %s", p.failed.Load(), p.summary())
 	}

@@ -106,7 +106,7 @@ func (g *loadGen) run(ctx context.Context, p *poster) {
 			for k := range jobs {
 				t := g.templates[int(k%int64(len(g.templates)))]
 				svc := serviceName(int(k % int64(g.services)))
-				body, err := encodeProfiles(t.request(svc, time.Now()))
+				body, err := t.encode(svc, time.Now())
 				if err != nil {
 					p.failed.Add(1)
 					p.firstErr.CompareAndSwap(nil, err.Error())
