@@ -9,7 +9,7 @@ COLLECTOR    := _build/otelcol-perfadvisor
 FEATURE_GATES := --feature-gates=service.profilesSupport
 CLI          := bin/perfadvisor
 
-.PHONY: all deps build cli run test unit vet e2e fuzz bench grade clean
+.PHONY: all deps build cli run test unit vet e2e fuzz bench grade clean load soak flood
 
 all: cli build
 
@@ -50,3 +50,55 @@ grade: cli
 
 clean:
 	rm -rf _build bin
+
+# ---------------------------------------------------------------------------
+# Measuring (docs/performance.md). None of these is part of `make test`.
+
+# The collector binary, rebuilt when a source it is built from changed.
+COLLECTOR_SRCS := $(shell find processor receiver internal -name '*.go' -not -name '*_test.go' 2>/dev/null) builder-config.yaml go.mod go.sum
+$(COLLECTOR): $(COLLECTOR_SRCS) | $(BUILDER)
+	$(BUILDER) --config=builder-config.yaml
+
+LOAD       := $(GO) run ./cmd/perfadvisor-load -collector $(COLLECTOR)
+LOAD_FLAGS ?= -services 10 -rate 200 -warmup 10s -duration 25s -rounds 3
+
+## load: two collectors (with and without perfadvisor) on the same OTLP load; CPU and RSS ratios (~2 min)
+load: $(COLLECTOR)
+	$(LOAD) -mode paired $(LOAD_FLAGS)
+
+SOAK_FLAGS  ?= -services 100 -rate 200 -duration 10m -soak-max-growth-mb 16
+FLOOD_FLAGS ?= -flood-services 100000 -flood-batch 200 -flood-max-rss-mb 512
+
+## soak: 10 min at constant cardinality (RSS slope of the second half, bounded), then the 100,000-service flood
+soak: $(COLLECTOR)
+	$(LOAD) -mode soak $(SOAK_FLAGS)
+	$(LOAD) -mode flood $(FLOOD_FLAGS)
+
+## flood: only the 100,000-service flood of `make soak`
+flood: $(COLLECTOR)
+	$(LOAD) -mode flood $(FLOOD_FLAGS)
+
+BENCH_PKGS  := ./internal/attribution/ ./internal/pprofconv/ ./processor/perfadvisor/ ./internal/fleet/ ./receiver/pyroscope/
+BENCH_COUNT ?= 6
+BENCHSTAT   := $(GOBIN)/benchstat
+
+## bench: engine benchmarks into bench/current.txt, compared with bench/baseline.txt when it exists
+bench:
+	@mkdir -p bench
+	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(BENCH_PKGS) | tee bench/current.txt
+	@test -x $(BENCHSTAT) || $(GO) install golang.org/x/perf/cmd/benchstat@latest
+	@if [ -f bench/baseline.txt ]; then $(BENCHSTAT) bench/baseline.txt bench/current.txt; \
+	else echo "no bench/baseline.txt: cp bench/current.txt bench/baseline.txt to record one"; fi
+
+FUZZTIME ?= 10m
+
+## fuzz: every Fuzz target in the repository for FUZZTIME each, one after another; stops at the first failure
+fuzz:
+	@set -e; \
+	for f in $$(grep -rl --include='*_test.go' --exclude-dir=_build --exclude-dir=.cache '^func Fuzz' . | sort); do \
+	  d=$$(dirname $$f); \
+	  for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+	    echo "== $$t in $$d for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$d || { echo "FAIL: $$t in $$d"; exit 1; }; \
+	  done; \
+	done; echo "fuzz: every target ran $(FUZZTIME) without a failure"
