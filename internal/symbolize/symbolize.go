@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Config says where files are looked for and how much is kept.
@@ -29,6 +30,9 @@ type Config struct {
 	ProcRoot string
 	// NoHostPaths stops the plain mapping path being tried on this host's file system.
 	NoHostPaths bool
+	// RetryMissing is how long a build ID whose file could not be read is remembered as
+	// missing before it is looked for again (a process started later may show it); 0: 1m.
+	RetryMissing time.Duration
 }
 
 // Defaults for Config's bounds.
@@ -65,6 +69,7 @@ type Symbolizer struct {
 
 type entry struct {
 	id    string
+	at    time.Time // when the load finished
 	ready chan struct{}
 	tab   *table // nil when no file with this build ID could be read
 	err   error
@@ -77,6 +82,9 @@ func New(cfg Config) *Symbolizer {
 	}
 	if cfg.MaxSymbolBytes <= 0 {
 		cfg.MaxSymbolBytes = DefaultMaxSymbolBytes
+	}
+	if cfg.RetryMissing <= 0 {
+		cfg.RetryMissing = time.Minute
 	}
 	if cfg.ProcRoot == "" {
 		cfg.ProcRoot = "/proc"
@@ -117,11 +125,15 @@ func (s *Symbolizer) Stats() Stats {
 func (s *Symbolizer) table(id string, f Frame) *table {
 	s.mu.Lock()
 	if el, ok := s.byID[id]; ok {
-		s.lru.MoveToFront(el)
 		e := el.Value.(*entry)
-		s.mu.Unlock()
-		<-e.ready
-		return e.tab
+		if !s.stale(e) {
+			s.lru.MoveToFront(el)
+			s.mu.Unlock()
+			<-e.ready
+			return e.tab
+		}
+		s.lru.Remove(el)
+		delete(s.byID, id)
 	}
 	e := &entry{id: id, ready: make(chan struct{})}
 	s.byID[id] = s.lru.PushFront(e)
@@ -130,6 +142,7 @@ func (s *Symbolizer) table(id string, f Frame) *table {
 	// Read outside the lock: other build IDs resolve meanwhile, this one's callers wait.
 	e.tab, e.err = s.load(id, f)
 	s.mu.Lock()
+	e.at = time.Now()
 	switch {
 	case e.tab != nil:
 		s.stats.Loaded++
@@ -143,6 +156,16 @@ func (s *Symbolizer) table(id string, f Frame) *table {
 	s.evict()
 	s.mu.Unlock()
 	return e.tab
+}
+
+// stale reports a finished miss older than RetryMissing.
+func (s *Symbolizer) stale(e *entry) bool {
+	select {
+	case <-e.ready:
+		return e.tab == nil && time.Since(e.at) > s.cfg.RetryMissing
+	default:
+		return false
+	}
 }
 
 // evict drops the least recently used entries past either bound; entries still loading

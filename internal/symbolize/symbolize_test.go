@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // realSymbol finds name's virtual address and the file's build ID with debug/elf, skipping
@@ -212,4 +213,34 @@ func FuzzReadTable(f *testing.F) {
 			tab.toVirtual(a, 0x1000, 0x2000, 0)
 		}
 	})
+}
+
+func TestRetryMissing(t *testing.T) {
+	dir := t.TempDir()
+	prog, id, va := buildC(t, dir)
+	data, _ := os.ReadFile(prog)
+	symDir := t.TempDir()
+	frame := Frame{File: "/srv/prog", BuildID: id, Address: va}
+	cases := []struct {
+		name  string
+		retry time.Duration
+		want  bool
+	}{
+		{"remembered as missing", time.Hour, false},
+		{"looked for again", time.Nanosecond, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			os.Remove(filepath.Join(symDir, "prog"))
+			s := New(Config{SearchPaths: []string{symDir}, NoHostPaths: true, RetryMissing: c.retry})
+			if _, ok := s.Symbolize(frame); ok {
+				t.Fatal("symbolized before the file exists")
+			}
+			os.WriteFile(filepath.Join(symDir, "prog"), data, 0o644)
+			time.Sleep(time.Millisecond)
+			if _, ok := s.Symbolize(frame); ok != c.want {
+				t.Errorf("after the file appeared: ok = %v, want %v", ok, c.want)
+			}
+		})
+	}
 }
