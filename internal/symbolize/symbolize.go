@@ -5,11 +5,14 @@
 package symbolize
 
 import (
+	"bufio"
 	"container/list"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -225,14 +228,50 @@ func (s *Symbolizer) candidates(id string, f Frame) []string {
 			out = append(out, filepath.Join(dir, ".build-id", id[:2], id[2:]+".debug"))
 		}
 	}
-	if f.PID > 0 && filepath.IsAbs(f.File) {
-		out = append(out, filepath.Join(s.cfg.ProcRoot, strconv.FormatInt(f.PID, 10), "root", clean))
+	if f.PID > 0 {
+		root := filepath.Join(s.cfg.ProcRoot, strconv.FormatInt(f.PID, 10), "root")
+		if filepath.IsAbs(f.File) {
+			out = append(out, filepath.Join(root, clean))
+		} else {
+			// The OTel eBPF profiler sends only the base name; the process's own maps
+			// say which file it is.
+			for _, p := range s.mappedPaths(f.PID, f.File) {
+				out = append(out, filepath.Join(root, p))
+			}
+		}
 	}
 	for _, dir := range s.cfg.SearchPaths {
 		out = append(out, filepath.Join(dir, clean), filepath.Join(dir, filepath.Base(clean)))
 	}
 	if !s.cfg.NoHostPaths && filepath.IsAbs(f.File) {
 		out = append(out, clean)
+	}
+	return out
+}
+
+// maxMapsBytes bounds what is read of one process's maps.
+const maxMapsBytes = 8 << 20
+
+// mappedPaths lists the distinct paths mapped by the process whose base name is base.
+func (s *Symbolizer) mappedPaths(pid int64, base string) []string {
+	fh, err := os.Open(filepath.Join(s.cfg.ProcRoot, strconv.FormatInt(pid, 10), "maps"))
+	if err != nil {
+		return nil
+	}
+	defer fh.Close()
+	var out []string
+	sc := bufio.NewScanner(io.LimitReader(fh, maxMapsBytes))
+	sc.Buffer(make([]byte, 0, 4096), 64<<10)
+	for sc.Scan() {
+		// address perms offset dev inode path
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 6 || !strings.HasPrefix(fields[5], "/") {
+			continue
+		}
+		p := strings.Join(fields[5:], " ")
+		if filepath.Base(p) == base && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
 	}
 	return out
 }

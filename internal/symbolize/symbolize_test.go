@@ -57,13 +57,20 @@ func TestRealBinaries(t *testing.T) {
 	for _, c := range cases {
 		t.Run(filepath.Base(c.path), func(t *testing.T) {
 			va, id, load := realSymbol(t, c.path, c.symbol, c.dynamic)
-			s := New(Config{NoHostPaths: true})
+			// A process 4242 that maps the file, seen through a /proc of the test's making.
+			procRoot := t.TempDir()
+			os.MkdirAll(filepath.Join(procRoot, "4242"), 0o755)
+			os.WriteFile(filepath.Join(procRoot, "4242", "maps"), []byte("7f0000000000-7f0000100000 r-xp 00000000 08:01 1234 /opt/other/"+filepath.Base(c.path)+".bak\n"+
+				"7f0000100000-7f0000200000 r-xp 00000000 08:01 1235 "+c.path+"\n"), 0o644)
+			os.Symlink("/", filepath.Join(procRoot, "4242", "root"))
+			s := New(Config{NoHostPaths: true, ProcRoot: procRoot})
 			frames := map[string]Frame{
-				// The eBPF profiler: ELF virtual addresses, mapping start = VA of its offset.
-				"ebpf": {PID: int64(os.Getpid()), File: c.path, BuildID: id, Start: load.Vaddr, Limit: load.Vaddr + load.Memsz, FileOffset: load.Off, Address: va},
+				// The eBPF profiler: the file's base name, ELF virtual addresses, mapping
+				// start = the virtual address of its file offset.
+				"ebpf": {PID: 4242, File: filepath.Base(c.path), BuildID: id, Start: load.Vaddr, Limit: load.Vaddr + load.Memsz, FileOffset: load.Off, Address: va},
 				// pprof style: runtime addresses in a mapping loaded at 0x7f0000000000.
-				"runtime": {PID: int64(os.Getpid()), File: c.path, BuildID: strings.ToUpper(id), Start: 0x7f0000000000, Limit: 0x7f0000000000 + load.Memsz, FileOffset: load.Off, Address: 0x7f0000000000 + va - load.Vaddr},
-				"va only": {PID: int64(os.Getpid()), File: c.path, BuildID: id, Address: va},
+				"runtime": {PID: 4242, File: c.path, BuildID: strings.ToUpper(id), Start: 0x7f0000000000, Limit: 0x7f0000000000 + load.Memsz, FileOffset: load.Off, Address: 0x7f0000000000 + va - load.Vaddr},
+				"va only": {PID: 4242, File: c.path, BuildID: id, Address: va},
 			}
 			for name, f := range frames {
 				got, ok := s.Symbolize(f)
