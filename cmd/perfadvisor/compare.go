@@ -213,7 +213,7 @@ func compareRule(rule, service string, bs, as *attribution.ServiceStats, before,
 	c := comparison{
 		Rule: rule, Service: service,
 		Before: share(bs, rule), After: share(as, rule),
-		ExpectedReduction: bSig.Finding.ExpectedCPUReduction,
+		ExpectedReduction: bSig.Finding.Expected(),
 		BeforeActive:      bSig.Active, AfterActive: aSig.Active,
 	}
 	c.RealizedReduction = c.Before - c.After

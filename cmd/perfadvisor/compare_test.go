@@ -31,7 +31,7 @@ func side(samples, ruleSamples int64, span float64, active bool) *advisor.Result
 	w := attribution.NewWindow()
 	w.Services["svc"] = st
 	sig := report.Signal{Rule: "r", Service: "svc", Active: active}
-	sig.Finding.ExpectedCPUReduction = 0.3
+	sig.Finding.ExpectedCPUReduction = report.Float(0.3)
 	return &advisor.Result{Window: w, Signals: map[string]map[string]report.Signal{"svc": {"r": sig}}}
 }
 

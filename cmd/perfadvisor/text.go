@@ -33,7 +33,7 @@ func writeText(w io.Writer, res *advisor.Result, files int) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RULE\tSERVICE\tCPU SHARE (95% CI)\tEXPECTED SAVING\tVALUE\tSEVERITY")
 	for _, f := range rep.Findings {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", safe(f.Rule), safe(f.Service), shareText(f), pct(f.ExpectedCPUReduction), num(f.Value), f.Severity)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", safe(f.Rule), safe(f.Service), shareText(f), expectedText(f), num(f.Value), f.Severity)
 	}
 	tw.Flush()
 	for _, f := range rep.Findings {
@@ -45,7 +45,11 @@ func writeText(w io.Writer, res *advisor.Result, files int) {
 		if f.Value != nil {
 			facts = append(facts, "value "+num(f.Value))
 		}
-		facts = append(facts, "expected saving "+pct(f.ExpectedCPUReduction)+" of CPU")
+		if f.ExpectedCPUReduction != nil {
+			facts = append(facts, "expected saving "+pct(*f.ExpectedCPUReduction)+" of CPU")
+		} else {
+			facts = append(facts, "expected saving unknown (profile the service)")
+		}
 		if f.Samples > 0 {
 			facts = append(facts, fmt.Sprintf("%d samples", f.Samples))
 		}
@@ -107,6 +111,14 @@ func shareText(f report.Finding) string {
 		s += fmt.Sprintf(" (%s-%s)", pct(f.CPURatioInterval[0]), pct(f.CPURatioInterval[1]))
 	}
 	return s
+}
+
+// expectedText is a finding's expected saving, "unknown" where no profile says.
+func expectedText(f report.Finding) string {
+	if f.ExpectedCPUReduction == nil {
+		return "unknown"
+	}
+	return pct(*f.ExpectedCPUReduction)
 }
 
 func pct(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }

@@ -73,7 +73,7 @@ func (a *Advisor) AccumulateVersion(pd pprofile.Profiles, w *attribution.Window,
 	}
 	before := map[string]snapshot{}
 	for _, rp := range pd.ResourceProfiles().All() {
-		name := a.analyzer.ServiceOf(rp)
+		name := a.analyzer.ServiceOf(pd.Dictionary(), rp)
 		if _, ok := before[name]; !ok {
 			before[name] = snapshotOf(w.Services[name])
 		}

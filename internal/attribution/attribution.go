@@ -184,10 +184,17 @@ type ServiceStats struct {
 	SamplingHz                 float64
 	// BlockEvents and MutexEvents count contention events seen in block/mutex profiles.
 	BlockEvents, MutexEvents int64
+	// SkippedTypes are the sample types of this service's profiles that were
+	// not read as CPU ("alloc_space/bytes", "wall:wall/nanoseconds"), at most 8.
+	SkippedTypes []string
 
 	events     float64                          // CPU sample events, unrounded
 	byDialect  [framename.Other + 1]float64     // CPU by stack dialect, for Runtime
+	dialects   uint16                           // bit per dialect of any frame in a CPU sample
 	candidates map[string]map[string]*candidate // rule → evidence key → candidate
+	// overlaps: CPU of samples attributed to several rules, by rule mask
+	// (bounded by maxOverlaps), for savings that count each sample once.
+	overlaps []overlap
 }
 
 // RuleStats is the CPU one rule was attributed in a ServiceStats.

@@ -386,7 +386,7 @@ func TestFindingContents(t *testing.T) {
 	assert.Equal(t, rTLS, f.Rule)
 	assert.InDelta(t, 0.70, *f.CPURatio, 1e-9)
 	assert.Equal(t, report.SeverityCritical, f.Severity)
-	assert.InDelta(t, 0.56, f.ExpectedCPUReduction, 1e-9, "0.8 × 0.70")
+	assert.InDelta(t, 0.56, f.Expected(), 1e-9, "0.8 × 0.70")
 	assert.Equal(t, "go", f.Runtime)
 	assert.Contains(t, f.Recommendation, "ClientSessionCache")
 	require.GreaterOrEqual(t, len(f.Evidence), 2)

@@ -55,7 +55,7 @@ func (a *Analyzer) Evaluate(s *ServiceStats) []report.Signal {
 			CPURatio:             report.Float(round4(share)),
 			CPURatioInterval:     []float64{round4(lo), round4(hi)},
 			Severity:             sev,
-			ExpectedCPUReduction: round4(rule.ExpectedReduction.Expected(share)),
+			ExpectedCPUReduction: report.Float(round4(rule.ExpectedReduction.Expected(share))),
 			Runtime:              runtime,
 			Samples:              int64(ruleEvents + 0.5),
 		}

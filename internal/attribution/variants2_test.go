@@ -335,7 +335,7 @@ func TestVariants2(t *testing.T) {
 }
 
 // TestVariant2BlockMutexOnly: block and mutex profiles carry no CPU; with a
-// clean CPU profile profiler_overhead stays inactive (DESIGN §3), and with
+// clean CPU profile profiler_overhead stays inactive, and with
 // no CPU profile at all the service has no CPU and no active signal.
 func TestVariant2BlockMutexOnly(t *testing.T) {
 	a := newTestAnalyzer(t, Options{MinSamples: 1})

@@ -574,7 +574,8 @@ func runVariants(t *testing.T, groups ...[]variantCase) {
 
 // TestVariantEBPFManyProcesses: an eBPF message holds many processes named
 // only by process.executable.name (or a k8s deployment), timestamps-only
-// samples at 20 Hz, mixed runtimes; each becomes its own service.
+// samples at 20 Hz, mixed runtimes; each becomes its own service, a process
+// with nothing but its pid too.
 func TestVariantEBPFManyProcesses(t *testing.T) {
 	b := newBuilder().add(
 		ebpf("", ev(6, ebpfGo("main.handler"), ebpfGo("regexp.compile")), ev(14, ebpfGo("main.handler"), ebpfGo("main.work"))),
@@ -612,6 +613,9 @@ func TestVariantEBPFManyProcesses(t *testing.T) {
 	assert.InDelta(t, 0.30, share("checkout", rRegex), 1e-9)
 	assert.InDelta(t, 0.30, share("fraud-detection", rKafka), 1e-9)
 	assert.InDelta(t, 0.20, share("python3.12", rRegex), 1e-9)
-	assert.InDelta(t, 10*50e6, w.Services["node-agent"].CPUValue, 1e-6)
-	assert.Empty(t, w.Services["node-agent"].Rules)
+	// A pid-only process without a main executable mapping (kernel threads)
+	// is its own service, never the default bucket of a whole host.
+	assert.InDelta(t, 10*50e6, w.Services["process.pid=1"].CPUValue, 1e-6)
+	assert.Empty(t, w.Services["process.pid=1"].Rules)
+	assert.NotContains(t, w.Services, "node-agent")
 }

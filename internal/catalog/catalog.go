@@ -52,6 +52,50 @@ type Rule struct {
 	MetadataEvidence []string `mapstructure:"metadata_evidence" yaml:"metadata_evidence" json:"metadata_evidence,omitempty"`
 	// MetricEvidence: metric series that support the rule's findings.
 	MetricEvidence []MetricEvidence `mapstructure:"metric_evidence" yaml:"metric_evidence" json:"metric_evidence,omitempty"`
+	// Effort of the fix by runtime, with a "default": configuration,
+	// dependency_setting, code_change or investigation. The plan orders
+	// findings by saving per effort and puts them in phases by it.
+	Effort map[string]string `mapstructure:"effort" yaml:"effort" json:"effort,omitempty"`
+	// Examples: a short before/after of the fix by runtime.
+	Examples map[string]Example `mapstructure:"examples" yaml:"examples" json:"examples,omitempty"`
+}
+
+// Example is a fix in two snippets.
+type Example struct {
+	Before string `mapstructure:"before" yaml:"before" json:"before"`
+	After  string `mapstructure:"after" yaml:"after" json:"after"`
+}
+
+// Effort classes of a fix, cheapest first.
+const (
+	EffortConfiguration     = "configuration"
+	EffortDependencySetting = "dependency_setting"
+	EffortCodeChange        = "code_change"
+	EffortInvestigation     = "investigation"
+)
+
+// EffortClasses lists the classes, cheapest first.
+var EffortClasses = []string{EffortConfiguration, EffortDependencySetting, EffortCodeChange, EffortInvestigation}
+
+// EffortFor is the effort of the rule's fix in runtime, else its default,
+// else a code change.
+func (r Rule) EffortFor(runtime string) string {
+	if e := r.Effort[runtime]; e != "" {
+		return e
+	}
+	if e := r.Effort["default"]; e != "" {
+		return e
+	}
+	return EffortCodeChange
+}
+
+// ExampleFor is the rule's before/after for runtime, else its default.
+func (r Rule) ExampleFor(runtime string) (Example, bool) {
+	if e, ok := r.Examples[runtime]; ok {
+		return e, true
+	}
+	e, ok := r.Examples["default"]
+	return e, ok
 }
 
 // Severity: warning at the threshold, critical at CriticalAt (0 = never).
@@ -185,12 +229,25 @@ func (r Rule) clone() Rule {
 		}
 	}
 	out.MetadataEvidence = append([]string(nil), r.MetadataEvidence...)
+	out.Effort = cloneMap(r.Effort)
+	out.Examples = cloneMap(r.Examples)
 	out.MetricEvidence = append([]MetricEvidence(nil), r.MetricEvidence...)
 	if r.Params != nil {
 		out.Params = make(map[string]float64, len(r.Params))
 		for k, v := range r.Params {
 			out.Params[k] = v
 		}
+	}
+	return out
+}
+
+func cloneMap[V any](m map[string]V) map[string]V {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]V, len(m))
+	for k, v := range m {
+		out[k] = v
 	}
 	return out
 }

@@ -26,13 +26,17 @@ func TestDefaultCatalog(t *testing.T) {
 			assert.NotEmpty(t, r.Title)
 			assert.NotEmpty(t, r.Description)
 			assert.NotEmpty(t, r.Recommendation("default"))
-			assert.Greater(t, r.ExpectedReduction.Fraction, 0.0)
-			assert.NotEmpty(t, r.ExpectedReduction.Why, "every reduction model says why")
+			assert.Contains(t, EffortClasses, r.EffortFor("default"))
 			if r.Kind == KindProfile {
+				assert.Greater(t, r.ExpectedReduction.Fraction, 0.0)
+				assert.NotEmpty(t, r.ExpectedReduction.Why, "every reduction model says why")
+				_, ok := r.ExampleFor("go")
+				assert.True(t, ok, "every profile rule shows its fix")
 				assert.NotEmpty(t, r.Signatures)
 				assert.LessOrEqual(t, r.Threshold, 0.10, "profile thresholds are CPU shares")
 			} else {
 				assert.Empty(t, r.Signatures)
+				assert.Zero(t, r.ExpectedReduction.Fraction, "a metric rule's saving comes from the service's profiles")
 			}
 		})
 	}

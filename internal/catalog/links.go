@@ -3,6 +3,8 @@ package catalog
 import (
 	"fmt"
 	"strings"
+
+	"github.com/perfadvisor/perfadvisor/internal/framename"
 )
 
 // Links between a rule and the signals beside its stacks are data, so a
@@ -76,6 +78,25 @@ func validateLinks(r *Rule, where string, add func(string, ...any)) {
 		}
 		if bad(m.Scale) || m.Scale < 0 {
 			add("%s.scale: %v must be a positive number (or omitted for 1)", mw, m.Scale)
+		}
+	}
+}
+
+func validatePlan(r *Rule, where string, add func(string, ...any)) {
+	for rt, e := range r.Effort {
+		if _, ok := framename.ParseDialect(rt); !ok && rt != "default" {
+			add("%s.effort.%s: unknown runtime (use go, jvm, python, node, dotnet, native, kernel or default)", where, rt)
+		}
+		if !contains(EffortClasses, e) {
+			add("%s.effort.%s: %q is not one of %v", where, rt, e, EffortClasses)
+		}
+	}
+	for rt, ex := range r.Examples {
+		if _, ok := framename.ParseDialect(rt); !ok && rt != "default" {
+			add("%s.examples.%s: unknown runtime", where, rt)
+		}
+		if ex.Before == "" || ex.After == "" {
+			add("%s.examples.%s: needs both before and after", where, rt)
 		}
 	}
 }

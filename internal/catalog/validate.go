@@ -90,6 +90,7 @@ func (c *Catalog) Validate() error {
 			}
 		}
 		validateLinks(r, where, add)
+		validatePlan(r, where, add)
 		if r.Kind == KindMetric {
 			if len(r.Signatures) > 0 {
 				add("%s.signatures: metric rules take no frame patterns", where)

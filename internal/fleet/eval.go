@@ -75,7 +75,7 @@ func finiteOnly(vs []verdict) []verdict {
 	out := vs[:0]
 	for _, v := range vs {
 		f := v.finding
-		if !finite(v.level) || !finite(f.ExpectedCPUReduction) || f.Value != nil && !finite(*f.Value) {
+		if !finite(v.level) || f.ExpectedCPUReduction != nil && !finite(*f.ExpectedCPUReduction) || f.Value != nil && !finite(*f.Value) {
 			continue
 		}
 		for i := range f.Evidence {
@@ -227,6 +227,24 @@ func (s *Store) Usage(now time.Time) []ServiceUsage {
 	for i := range out {
 		if med > 0 {
 			out[i].FleetMedianRatio = out[i].Cores / med
+		}
+	}
+	return out
+}
+
+// MeanCores is each service's mean CPU, in cores, over all the data held
+// (the CLI's whole input).
+func (s *Store) MeanCores() map[string]float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lo, hi := s.bounds()
+	out := map[string]float64{}
+	if hi <= lo {
+		return out
+	}
+	for name, sr := range s.cpuAll(lo, hi) {
+		if m := mean(sr.v); finite(m) && !sr.empty() {
+			out[name] = m
 		}
 	}
 	return out

@@ -80,7 +80,6 @@ func (s *Store) judgeOutlier(cpu map[string]series) []verdict {
 		v.finding = report.Finding{
 			Rule: RuleOutlier, Service: name, Value: report.Float(round(ratio, 3)), Severity: p.severity(ratio),
 			// the CPU above the fleet median, as a share of the service's CPU
-			ExpectedCPUReduction: p.expected((m-med)/m, maxOutlierSaving),
 			Recommendation: p.recommend(fmt.Sprintf("%s uses %.1fx the fleet's median CPU (%.3f cores vs a median of %.3f over %d services).",
 				name, ratio, m, med, len(all)), "",
 				"Profile it over the same period and look for hot loops, busy polling, missing caches or per-request setup "+
@@ -172,7 +171,6 @@ func (s *Store) judgeBaseline(cpu map[string]series) []verdict {
 		v.finding = report.Finding{
 			Rule: RuleBaseline, Service: name, Value: report.Float(round(ratio, 3)), Severity: p.severity(ratio),
 			// the floor above the fleet's floor, as a share of the service's CPU
-			ExpectedCPUReduction: p.expected((p10[name]-med)/m, maxOutlierSaving),
 			Recommendation: p.recommend(fmt.Sprintf("%s's CPU floor (10th percentile %.3f cores) is %.1fx the fleet's median floor (%.3f), "+
 				"elevated in %d of %d slices of the period: it burns CPU even at low load.", name, p10[name], ratio, med, held, parts), "",
 				"Profile it during a trough and look for busy polling (e.g. a Kafka consumer with fetch.max.wait.ms / "+
@@ -290,13 +288,13 @@ func (s *Store) judgeSpikes(cpu map[string]series, from int64) []verdict {
 					time.Unix(0, b.start).UTC().Format(time.RFC3339), b.n, b.peak),
 				Value: report.Float(round(b.peak, 3))})
 		}
-		share := 0.0 // the CPU of the bursts above the rolling median
-		if total > 0 {
-			share = excess / total
+		if total > 0 { // the CPU of the bursts above the rolling median
+			ev = append(ev, report.Evidence{Kind: "series", Series: "burst excess",
+				Description: fmt.Sprintf("the bursts above the rolling median are %.1f%% of its CPU", 100*excess/total),
+				Value:       report.Float(round(excess/total, 4))})
 		}
 		v.finding = report.Finding{
 			Rule: RuleSpikes, Service: name, Value: report.Float(round(value, 3)), Severity: p.severity(value),
-			ExpectedCPUReduction: p.expected(share, maxSpikeSaving),
 			Recommendation: p.recommend(fmt.Sprintf("%s has %d short CPU bursts at a median %.1fx its own rolling median while its usual level stays normal.",
 				name, len(bursts), value), "",
 				"Capture a profile during a burst (continuous profiling, or trigger on the CPU rate) and look for periodic jobs, "+
@@ -364,7 +362,6 @@ func (s *Store) judgeGrowth(from, to int64) []verdict {
 		v.finding = report.Finding{
 			Rule: RuleGrowth, Service: name, Value: report.Float(round(slope, 1)), Severity: p.severity(slope),
 			// a leak costs memory and scheduler time; no CPU share to model
-			ExpectedCPUReduction: p.expected(0, 0),
 			Recommendation: p.recommend(fmt.Sprintf("%s's goroutine count rises steadily by %.0f per hour (R² %.2f, from ~%.0f to ~%.0f over %s): a leak, not load.",
 				name, slope, r2, first, last, time.Duration(spanNs).Round(time.Minute)), "go",
 				"Take goroutine profiles an hour apart (debug=1 groups by stack; Go 1.26 has the goroutineleak profile) and look for "+

@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"math"
 	"time"
 
 	"github.com/perfadvisor/perfadvisor/internal/catalog"
@@ -54,8 +53,6 @@ const (
 	maxEvidenceBursts      = 8      // bursts listed in a finding's evidence
 	maxEvidenceSeries      = 4      // streams named in a series' evidence
 	madToSigma             = 1.4826 // MAD × this estimates the standard deviation of normal noise
-	maxOutlierSaving       = 0.9    // an outlier keeps at least a tenth of its CPU after any fix
-	maxSpikeSaving         = 0.5    // smoothing bursts saves at most half of the service's CPU
 	maxBurstShare          = 0.2    // bursts are short: the median stays normal
 	minGrowthPoints        = 10
 	minGrowthSpan          = int64(30 * 60 * 1e9)
@@ -71,10 +68,10 @@ const (
 type ruleParams struct {
 	enabled   bool
 	threshold float64
-	// From the catalog entry, when it has one: severity grading, the
-	// expected-reduction model, advice and tunable gates (params).
+	// From the catalog entry, when it has one: severity grading, advice and
+	// tunable gates (params). A metric rule claims no saving of its own: the
+	// service's profile findings say what fixing it would save.
 	criticalAt float64
-	reduction  *catalog.Reduction
 	advice     map[string]string
 	params     map[string]float64
 }
@@ -102,10 +99,6 @@ func paramsFrom(cat *catalog.Catalog, id string, def float64) ruleParams {
 	p := ruleParams{enabled: true, threshold: def}
 	if r, ok := cat.Rule(id); ok {
 		p.criticalAt = r.Severity.CriticalAt
-		if r.ExpectedReduction.Fraction > 0 {
-			red := r.ExpectedReduction
-			p.reduction = &red
-		}
 		p.advice = r.Recommendations
 		p.params = r.Params
 	}
@@ -139,16 +132,6 @@ func (p ruleParams) severity(level float64) report.Severity {
 		return report.SeverityCritical
 	}
 	return report.SeverityWarning
-}
-
-// expected applies the catalog's reduction model to share (the part of the
-// service's CPU the rule concerns), else keeps share itself, capped.
-func (p ruleParams) expected(share float64, limit float64) float64 {
-	share = math.Max(0, math.Min(share, limit))
-	if p.reduction != nil {
-		share = p.reduction.Expected(share)
-	}
-	return round(share, 4)
 }
 
 // recommend is the figures of this finding, then the catalog's advice for

@@ -93,6 +93,15 @@ func Normalize(name, file string, hint Dialect) Frame {
 		}
 		return f
 	}
+	// Node frames as some exporters spell them: `lookup (node:dns)`,
+	// `handler (/srv/app.js:12:5)`.
+	if n, fl, ok := splitNodeName(name); ok && (hint == Unknown || hint == Node) {
+		f.Name, f.Dialect = n, Node
+		if f.File == "" {
+			f.File = fl
+		}
+		return f
+	}
 	// py-spy --native writes native frames the same way: `gc_collect_main
 	// (libpython3.11.so.1.0)` or `SSL_do_handshake (ssl_lib.c:4651)`.
 	if n, fl, ok := splitNativeName(name); ok && hint != Python {
@@ -103,6 +112,15 @@ func Normalize(name, file string, hint Dialect) Frame {
 		if f.Dialect == Unknown {
 			f.Dialect = Native
 		}
+	}
+	// pyroscope-dotnet writes `Assembly!Ns.Type.Method`: the module prefix
+	// alone says .NET when the producer gave no frame type.
+	if n, ok := dotNetModuleName(name); ok && (f.Dialect == Unknown || f.Dialect == DotNet) {
+		f.Name, f.Dialect = normalizeDotNet(n), DotNet
+		return f
+	}
+	if f.Dialect != Python && f.Dialect != JVM && f.Dialect != Go {
+		name = stripSymbolVersion(stripLibraryPrefix(name))
 	}
 	if f.Dialect == Unknown {
 		f.Dialect = infer(name, file)
@@ -131,65 +149,6 @@ func cleanFile(file string) string {
 		file = file[2:]
 	}
 	return file
-}
-
-// splitPythonName recognises `func (path/file.py)`, the old pyroscope
-// `path/file.py:12 - func` and `package.module:func`.
-func splitPythonName(name string) (fn, file string, ok bool) {
-	if strings.HasSuffix(name, ")") {
-		if i := strings.LastIndex(name, " ("); i > 0 {
-			file := name[i+2 : len(name)-1]
-			// py-spy's own format appends the line: `f (path/x.py:42)`.
-			if j := strings.LastIndexByte(file, ':'); j > 0 && isDigits(file[j+1:]) {
-				file = file[:j]
-			}
-			if strings.HasSuffix(file, ".py") || strings.HasPrefix(file, "<frozen ") {
-				return name[:i], cleanFile(file), true
-			}
-		}
-	}
-	if i := strings.Index(name, ".py:"); i > 0 {
-		rest := name[i+4:]
-		if j := strings.Index(rest, " - "); j >= 0 && isDigits(rest[:j]) {
-			return strings.TrimSpace(rest[j+3:]), cleanFile(name[:i+3]), true
-		}
-	}
-	if i := strings.IndexByte(name, ':'); i > 0 && i < len(name)-1 && strings.IndexByte(name[i+1:], ':') < 0 {
-		mod, fn := name[:i], name[i+1:]
-		if isModulePath(mod) && isIdent(fn) {
-			return fn, strings.ReplaceAll(mod, ".", "/") + ".py", true
-		}
-	}
-	return "", "", false
-}
-
-// splitNativeName recognises `symbol (file.c[:line])` and `symbol
-// (libfoo.so[.N])` with C, C++, Rust or shared-library files.
-func splitNativeName(name string) (fn, file string, ok bool) {
-	if !strings.HasSuffix(name, ")") {
-		return "", "", false
-	}
-	i := strings.LastIndex(name, " (")
-	if i <= 0 {
-		return "", "", false
-	}
-	file = name[i+2 : len(name)-1]
-	if j := strings.LastIndexByte(file, ':'); j > 0 && isDigits(file[j+1:]) {
-		file = file[:j]
-	}
-	if file == "" || strings.IndexAny(file, " ()") >= 0 {
-		return "", "", false
-	}
-	base := file[strings.LastIndexByte(file, '/')+1:]
-	for _, ext := range []string{".c", ".cc", ".cpp", ".cxx", ".h", ".hpp", ".rs", ".S"} {
-		if strings.HasSuffix(base, ext) {
-			return name[:i], file, true
-		}
-	}
-	if k := strings.Index(base, ".so"); k > 0 && (k+3 == len(base) || base[k+3] == '.') {
-		return name[:i], file, true
-	}
-	return "", "", false
 }
 
 func isDigits(s string) bool {
@@ -247,6 +206,14 @@ func infer(name, file string) Dialect {
 	}
 	if strings.HasSuffix(name, "_[k]") { // async-profiler's annotated kernel frame
 		return Kernel
+	}
+	// Unsymbolized frames named by their mapping: `[kernel.kallsyms]`,
+	// `[vdso]`, `[unknown]`; the dot in them is not a Go package's.
+	if len(name) > 2 && name[0] == '[' && name[len(name)-1] == ']' {
+		if strings.Contains(name, "kernel") {
+			return Kernel
+		}
+		return Native
 	}
 	if strings.Contains(name, "::") || strings.Contains(name, " [clone ") || trimCloneSuffix(name) != name {
 		return Native

@@ -29,13 +29,15 @@ type Evidence struct {
 
 // Finding is one piece of advice for one (rule, service).
 type Finding struct {
-	Rule                 string     `json:"rule"`
-	Service              string     `json:"service"`
-	CPURatio             *float64   `json:"cpu_ratio"`
-	CPURatioInterval     []float64  `json:"cpu_ratio_interval,omitempty"` // 95% confidence interval [low, high]
-	Value                *float64   `json:"value"`
-	Severity             Severity   `json:"severity"`
-	ExpectedCPUReduction float64    `json:"expected_cpu_reduction"`
+	Rule             string    `json:"rule"`
+	Service          string    `json:"service"`
+	CPURatio         *float64  `json:"cpu_ratio"`
+	CPURatioInterval []float64 `json:"cpu_ratio_interval,omitempty"` // 95% confidence interval [low, high]
+	Value            *float64  `json:"value"`
+	Severity         Severity  `json:"severity"`
+	// ExpectedCPUReduction is the share of CPU the fix is expected to save;
+	// null where unknown (a metric rule of a service without profiles).
+	ExpectedCPUReduction *float64   `json:"expected_cpu_reduction"`
 	Recommendation       string     `json:"recommendation"`
 	Runtime              string     `json:"runtime,omitempty"`
 	Samples              int64      `json:"samples,omitempty"`
@@ -98,6 +100,14 @@ func Sort(fs []Finding) {
 		}
 		return fs[i].Rule < fs[j].Rule
 	})
+}
+
+// Expected is the expected CPU reduction, 0 when unknown.
+func (f Finding) Expected() float64 {
+	if f.ExpectedCPUReduction == nil {
+		return 0
+	}
+	return *f.ExpectedCPUReduction
 }
 
 // Float returns a pointer to v, for the optional numeric fields.

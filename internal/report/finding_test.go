@@ -14,7 +14,7 @@ func TestReportJSONHasListsNotNull(t *testing.T) {
 	}{
 		{"no findings", Report{}, `{"findings":[],"services":[]}`},
 		{"a finding without evidence", Report{Findings: []Finding{{Rule: "regex_compile_hot_path", Service: "s", CPURatio: Float(0.25), Severity: SeverityWarning}}},
-			`{"findings":[{"rule":"regex_compile_hot_path","service":"s","cpu_ratio":0.25,"value":null,"severity":"warning","expected_cpu_reduction":0,"recommendation":"","evidence":[]}],"services":[]}`},
+			`{"findings":[{"rule":"regex_compile_hot_path","service":"s","cpu_ratio":0.25,"value":null,"severity":"warning","expected_cpu_reduction":null,"recommendation":"","evidence":[]}],"services":[]}`},
 		{"a service not judged", Report{Services: []Coverage{{Service: "s", Reason: &heapOnly}}},
 			`{"findings":[],"services":[{"service":"s","judged":false,"reason":"heap only","cpu_samples":0,"cpu_seconds":0,"runtimes":[]}]}`},
 	}

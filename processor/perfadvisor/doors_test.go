@@ -26,7 +26,7 @@ type doorFinding struct {
 	Severity      report.Severity
 	CPURatio      *float64
 	Value         *float64
-	Expected      float64
+	Expected      *float64
 }
 
 func doorFindings(fs []report.Finding) []doorFinding {

@@ -181,7 +181,7 @@ func writeEvent(lr plog.LogRecord, c findings.Change, observed pcommon.Timestamp
 		if value != nil {
 			value = &level
 		}
-		expected = 0
+		expected = report.Float(0)
 	}
 	if ratio != nil && finite(*ratio) {
 		a.PutDouble(attrCPURatio, *ratio)
@@ -189,8 +189,8 @@ func writeEvent(lr plog.LogRecord, c findings.Change, observed pcommon.Timestamp
 	if value != nil && finite(*value) {
 		a.PutDouble(attrValue, *value)
 	}
-	if finite(expected) {
-		a.PutDouble(attrExpected, expected)
+	if expected != nil && finite(*expected) {
+		a.PutDouble(attrExpected, *expected)
 	}
 	a.PutStr(attrRecommendation, f.Recommendation)
 	a.PutStr(attrEvidence, evidenceString(f.Evidence, maxEvidence))
@@ -204,8 +204,12 @@ func sentence(c findings.Change) string {
 	if c.Kind == findings.Resolved {
 		return fmt.Sprintf("%s resolved for %s: %s, below the resolve level.", a.Rule, a.Service, level)
 	}
+	if a.Finding.ExpectedCPUReduction == nil {
+		return fmt.Sprintf("%s raised for %s: %s; what fixing it saves is unknown until the service is profiled.",
+			a.Rule, a.Service, level)
+	}
 	return fmt.Sprintf("%s raised for %s: %s; fixing it is expected to save %.1f%% of CPU.",
-		a.Rule, a.Service, level, 100*a.Finding.ExpectedCPUReduction)
+		a.Rule, a.Service, level, 100**a.Finding.ExpectedCPUReduction)
 }
 
 func describeLevel(f report.Finding, level float64) string {

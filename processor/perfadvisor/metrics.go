@@ -153,13 +153,18 @@ func (e *engine) advisoryMetrics(wall time.Time) pmetric.Metrics {
 					dp.SetTimestamp(ts)
 					dp.SetDoubleValue(*a.Finding.CPURatio)
 				}
-				dp = expected.DataPoints().AppendEmpty()
-				findingAttrs(dp.Attributes(), a.Rule, sev)
-				dp.SetTimestamp(ts)
-				dp.SetDoubleValue(a.Finding.ExpectedCPUReduction)
+				if a.Finding.ExpectedCPUReduction != nil {
+					dp = expected.DataPoints().AppendEmpty()
+					findingAttrs(dp.Attributes(), a.Rule, sev)
+					dp.SetTimestamp(ts)
+					dp.SetDoubleValue(*a.Finding.ExpectedCPUReduction)
+				}
 			}
 			if ratio.DataPoints().Len() == 0 {
 				ms.RemoveIf(func(m pmetric.Metric) bool { return m.Name() == metricFindingCPURatio })
+			}
+			if expected.DataPoints().Len() == 0 {
+				ms.RemoveIf(func(m pmetric.Metric) bool { return m.Name() == metricFindingExpected })
 			}
 		}
 		switch {

@@ -157,7 +157,7 @@ func (e *engine) activeReductionsLocked() map[string]map[string]float64 {
 			m = map[string]float64{}
 			out[a.Service] = m
 		}
-		m[a.Rule] = a.Finding.ExpectedCPUReduction
+		m[a.Rule] = a.Finding.Expected()
 	}
 	return out
 }
@@ -187,7 +187,7 @@ func (e *engine) regressionSignal(res validation.Result) report.Signal {
 	sev := report.Severity(rule.SeverityFor(level))
 	f := report.Finding{
 		Rule: advisor.RuleDeployRegression, Service: res.Service, Value: report.Float(level), Severity: sev,
-		ExpectedCPUReduction: math.Min(level, 1),
+		ExpectedCPUReduction: report.Float(math.Min(level, 1)),
 		Recommendation: fmt.Sprintf("%s %s made %s use more CPU than %s. Compare the two versions' profiles on the rule that rose "+
 			"(perfadvisor compare --before-version %s --after-version %s) and roll back or fix the change.",
 			res.Service, res.After, res.Service, res.Before, res.Before, res.After),

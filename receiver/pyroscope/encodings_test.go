@@ -72,7 +72,7 @@ func findingLine(f report.Finding) string {
 		share = fmt.Sprintf("%.4f %v", *f.CPURatio, f.CPURatioInterval)
 	}
 	return fmt.Sprintf("%s@%s share=%s severity=%s expected=%.4f samples=%d runtime=%s",
-		f.Rule, f.Service, share, f.Severity, f.ExpectedCPUReduction, f.Samples, f.Runtime)
+		f.Rule, f.Service, share, f.Severity, f.Expected(), f.Samples, f.Runtime)
 }
 
 // fourWays returns the advice for the inputs read as pprof files, as OTLP
