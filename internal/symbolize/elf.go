@@ -10,6 +10,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/ianlancetaylor/demangle"
 )
@@ -31,6 +32,9 @@ type table struct {
 	syms    []sym
 	names   string
 	loads   []elf.ProgHeader
+	// demangled caches names by symbol index: the engine asks for the same few
+	// hundred functions in every batch, and demangling is the costly part.
+	demangled sync.Map
 }
 
 type sym struct {
@@ -145,15 +149,39 @@ func (t *table) fill(raw []elf.Symbol) {
 
 // lookup finds the symbol whose [value, value+size) holds the virtual address.
 func (t *table) lookup(va uint64) (string, bool) {
+	k, ok := t.find(va)
+	if !ok {
+		return "", false
+	}
+	s := t.syms[k]
+	return t.names[s.nameOff : s.nameOff+s.nameLen], true
+}
+
+// lookupDemangled is lookup with the name demangled, cached per symbol.
+func (t *table) lookupDemangled(va uint64) (string, bool) {
+	k, ok := t.find(va)
+	if !ok {
+		return "", false
+	}
+	if v, ok := t.demangled.Load(k); ok {
+		return v.(string), true
+	}
+	s := t.syms[k]
+	name := Demangle(t.names[s.nameOff : s.nameOff+s.nameLen])
+	t.demangled.Store(k, name)
+	return name, true
+}
+
+func (t *table) find(va uint64) (int, bool) {
 	i := sort.Search(len(t.syms), func(i int) bool { return t.syms[i].value > va }) - 1
 	// A symbol may lie inside a larger one (a local label in a function); look back a little.
 	for k := i; k >= 0 && k > i-4; k-- {
 		s := t.syms[k]
 		if va >= s.value && (va < s.value+s.size || (s.size == 0 && va == s.value)) {
-			return t.names[s.nameOff : s.nameOff+s.nameLen], true
+			return k, true
 		}
 	}
-	return "", false
+	return 0, false
 }
 
 // toVirtual turns an address in a mapping into the file's virtual address space: the

@@ -46,7 +46,9 @@ const (
 
 // Frame is a native frame as a profile carries it: an address in a mapping of a file.
 type Frame struct {
-	PID        int64 // process.pid of the resource, 0 when unknown
+	// PIDs are processes that may map the file (the resources' process.pid), tried in
+	// order: a profile's mapping table is shared by all the processes of a message.
+	PIDs       []int64
 	File       string
 	BuildID    string // GNU build ID, hex
 	Start      uint64 // mapping start, limit and file offset (0, 0, 0: the address is a virtual address)
@@ -111,11 +113,7 @@ func (s *Symbolizer) Symbolize(f Frame) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	name, ok := t.lookup(va)
-	if !ok {
-		return "", false
-	}
-	return Demangle(name), true
+	return t.lookupDemangled(va)
 }
 
 // Stats returns the counters so far.
@@ -228,16 +226,19 @@ func (s *Symbolizer) candidates(id string, f Frame) []string {
 			out = append(out, filepath.Join(dir, ".build-id", id[:2], id[2:]+".debug"))
 		}
 	}
-	if f.PID > 0 {
-		root := filepath.Join(s.cfg.ProcRoot, strconv.FormatInt(f.PID, 10), "root")
+	for _, pid := range f.PIDs {
+		if pid <= 0 {
+			continue
+		}
+		root := filepath.Join(s.cfg.ProcRoot, strconv.FormatInt(pid, 10), "root")
 		if filepath.IsAbs(f.File) {
 			out = append(out, filepath.Join(root, clean))
-		} else {
-			// The OTel eBPF profiler sends only the base name; the process's own maps
-			// say which file it is.
-			for _, p := range s.mappedPaths(f.PID, f.File) {
-				out = append(out, filepath.Join(root, p))
-			}
+			continue
+		}
+		// The OTel eBPF profiler sends only the base name; the process's own maps say
+		// which file it is.
+		for _, p := range s.mappedPaths(pid, f.File) {
+			out = append(out, filepath.Join(root, p))
 		}
 	}
 	for _, dir := range s.cfg.SearchPaths {

@@ -67,10 +67,10 @@ func TestRealBinaries(t *testing.T) {
 			frames := map[string]Frame{
 				// The eBPF profiler: the file's base name, ELF virtual addresses, mapping
 				// start = the virtual address of its file offset.
-				"ebpf": {PID: 4242, File: filepath.Base(c.path), BuildID: id, Start: load.Vaddr, Limit: load.Vaddr + load.Memsz, FileOffset: load.Off, Address: va},
+				"ebpf": {PIDs: []int64{1 << 30, 4242}, File: filepath.Base(c.path), BuildID: id, Start: load.Vaddr, Limit: load.Vaddr + load.Memsz, FileOffset: load.Off, Address: va},
 				// pprof style: runtime addresses in a mapping loaded at 0x7f0000000000.
-				"runtime": {PID: 4242, File: c.path, BuildID: strings.ToUpper(id), Start: 0x7f0000000000, Limit: 0x7f0000000000 + load.Memsz, FileOffset: load.Off, Address: 0x7f0000000000 + va - load.Vaddr},
-				"va only": {PID: 4242, File: c.path, BuildID: id, Address: va},
+				"runtime": {PIDs: []int64{1 << 30, 4242}, File: c.path, BuildID: strings.ToUpper(id), Start: 0x7f0000000000, Limit: 0x7f0000000000 + load.Memsz, FileOffset: load.Off, Address: 0x7f0000000000 + va - load.Vaddr},
+				"va only": {PIDs: []int64{1 << 30, 4242}, File: c.path, BuildID: id, Address: va},
 			}
 			for name, f := range frames {
 				got, ok := s.Symbolize(f)
