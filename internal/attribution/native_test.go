@@ -92,14 +92,17 @@ func mapsOf(t *testing.T, paths ...string) string {
 
 func TestNativeSymbolization(t *testing.T) {
 	node, libc, libssl := "/usr/bin/node", "/lib/x86_64-linux-gnu/libc.so.6", "/lib/x86_64-linux-gnu/libssl.so.3"
+	libjvm := "/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so"
 	regexp, fixRegexp := nativeFrame(t, node, "v8::internal::RegExpImpl::Compile")
 	exec, fixExec := nativeFrame(t, node, "v8::internal::RegExpImpl::IrregexpExec")
 	gai, fixGai := nativeFrame(t, libc, "getaddrinfo")
 	hs, fixHs := nativeFrame(t, libssl, "SSL_do_handshake")
-	fixes := map[string]func(*tbuilder){regexp: fixRegexp, exec: fixExec, gai: fixGai, hs: fixHs}
+	gc, fixGC := nativeFrame(t, libjvm, "G1ParScanThreadState::trim_queue_to_threshold")
+	fixes := map[string]func(*tbuilder){regexp: fixRegexp, exec: fixExec, gai: fixGai, hs: fixHs, gc: fixGC}
 	js := []string{"[native]_start", "[native]node::Start", "[v8js]handle|/app/server.js"}
 	py := []string{"[native]_start", "[cpython]<module>|/app/app.py", "[cpython]fetch|/app/app.py"}
-	procRoot := mapsOf(t, node, libc, libssl)
+	// One symbolizer for the table, as an advisor keeps one: node is read once.
+	sym := symbolize.New(symbolize.Config{ProcRoot: mapsOf(t, node, libc, libssl, libjvm), NoHostPaths: true})
 
 	tests := []struct {
 		name  string
@@ -112,13 +115,14 @@ func TestNativeSymbolization(t *testing.T) {
 		{"V8 regexp execution is not compilation", true, append(js, exec), "", false},
 		{"glibc getaddrinfo on libuv's thread pool", true, []string{"[native]start_thread", gai}, "dns_resolution_overhead", false},
 		{"OpenSSL handshake under Python frames", true, append(py, hs), "tls_handshake_overhead", false},
+		{"HotSpot G1 worker thread", true, []string{"[native]start_thread", "[native]thread_native_entry", gc}, "alloc_gc_pressure", false},
 		{"without a symbolizer nothing matches, and coverage says why", false, append(js, regexp), "", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := Options{}
 			if tc.sym {
-				opts.Symbolizer = symbolize.New(symbolize.Config{ProcRoot: procRoot, NoHostPaths: true})
+				opts.Symbolizer = sym
 			}
 			a := newTestAnalyzer(t, opts)
 			b := newBuilder().add(ebpf("svc", ev(40, tc.stack...), ev(60, "[native]_start", "[native]main")))
