@@ -38,9 +38,10 @@ type Config struct {
 	RetryMissing time.Duration
 }
 
-// Defaults for Config's bounds.
+// Defaults for Config's bounds. A host's processes map a few hundred distinct files, most
+// with small .dynsym tables; node's .symtab (~100k symbols) is about 10 MB.
 const (
-	DefaultMaxFiles       = 64
+	DefaultMaxFiles       = 256
 	DefaultMaxSymbolBytes = 256 << 20
 )
 

@@ -38,11 +38,12 @@ const (
 	ebpfProfilerVersion = "v0.0.202633"
 )
 
-// How long the workloads run under the profiler (20 Hz): long enough for every service to
-// pass the sample floor in each 30 s window on 2 shared cores, short enough for CI.
+// How long the workloads run under the profiler (20 Hz): nine busy processes share 2 cores,
+// so each gets 2-5 samples a second; a 60 s window then holds more than the engine's floor
+// of 50 samples for every service, and 90 s holds one such window whatever the alignment.
 const (
-	ebpfRun      = 75 * time.Second
-	ebpfWindow   = 30 * time.Second
+	ebpfRun      = 90 * time.Second
+	ebpfWindow   = 60 * time.Second
 	ebpfLateness = 15 * time.Second
 )
 
@@ -247,7 +248,9 @@ func keepOTLP(t *testing.T, dir string, batches []pprofile.Profiles) {
 	t.Helper()
 	os.MkdirAll(dir, 0o755)
 	for i, pd := range batches {
-		b, err := pprofileotlp.NewExportRequestFromProfiles(pd).MarshalProto()
+		cp := pprofile.NewProfiles() // the marshaler interns attributes into its input
+		pd.CopyTo(cp)
+		b, err := pprofileotlp.NewExportRequestFromProfiles(cp).MarshalProto()
 		if err != nil {
 			t.Fatal(err)
 		}
