@@ -93,8 +93,9 @@ service:
 // problem's frames: a sample counts when any frame matches.
 type ebpfCase struct {
 	service, rule string
-	runtime       frameMatcher // the runtime's own frames (Go, Python, JVM)
-	native        frameMatcher // native frames, named by the test's own ELF reading
+	runtime       frameMatcher           // the runtime's own frames (Go, Python, JVM)
+	native        frameMatcher           // native frames, named by the test's own ELF reading
+	stack         func([]ebpfFrame) bool // the runtime's frames where position matters
 }
 
 type frameMatcher func(f ebpfFrame) bool
@@ -133,7 +134,25 @@ var ebpfCases = []ebpfCase{
 	{service: "ebpf-node-regex", rule: "regex_compile_hot_path",
 		native: nameRE("native", `^v8::internal::(RegExpImpl::Compile|RegExpCompiler::|RegExpParser|JSRegExp::Initialize|RegExp::Compile)`)},
 	{service: "ebpf-node-dns", rule: "dns_resolution_overhead",
-		native: nameRE("native", `^(getaddrinfo|uv__getaddrinfo_work)$`)},
+		native: nameRE("native", `^(getaddrinfo|uv__getaddrinfo_work)$`),
+		stack:  nodeDNSLookup},
+}
+
+// nodeDNSLookup: node's dns.lookup and its completion callbacks (lib/dns.js), up to where
+// they call the application's callback (a JavaScript frame outside node's own modules).
+func nodeDNSLookup(frames []ebpfFrame) bool {
+	for i, f := range frames { // leaf first
+		if f.kind != "v8js" || f.file != "node:dns" || (f.name != "lookup" && f.name != "onlookup" && f.name != "onlookupall") {
+			continue
+		}
+		for _, below := range frames[:i] {
+			if below.kind == "v8js" && below.file != "" && !strings.HasPrefix(below.file, "node:") {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // TestEBPFRealProfiler runs the real OTel eBPF profiler against Go, Python, Java and Node
@@ -558,6 +577,7 @@ func (s *serviceStacks) share(c ebpfCase) (float64, string) {
 			rt = rt || (c.runtime != nil && c.runtime(f))
 			nat = nat || (c.native != nil && c.native(f) && f.symbolized)
 		}
+		rt = rt || (c.stack != nil && c.stack(st.frames))
 		if rt || nat {
 			hit += st.weight
 		}
