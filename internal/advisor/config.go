@@ -87,7 +87,10 @@ func Default() *Config {
 			MaxVersions: validation.DefaultMaxVersions,
 		},
 		Symbolization: SymbolizationConfig{
-			Enabled:        true,
+			Enabled: true,
+			// Distributions install separate debug files here by build ID (-dbg/-debuginfo
+			// packages): full .symtab for stripped libraries.
+			SearchPaths:    []string{"/usr/lib/debug"},
 			MaxFiles:       symbolize.DefaultMaxFiles,
 			MaxSymbolBytes: symbolize.DefaultMaxSymbolBytes,
 		},
