@@ -101,7 +101,7 @@ func (s *session) analyze(paths []string) (*advisor.Result, error) {
 	}
 	run := adv.NewRun()
 	for _, path := range paths {
-		f, err := inputfile.Read(path, s.force, s.lim)
+		f, err := s.read(path)
 		if err != nil {
 			return nil, err
 		}

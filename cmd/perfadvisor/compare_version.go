@@ -10,7 +10,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pprofile"
 
 	"github.com/perfadvisor/perfadvisor/internal/advisor"
-	"github.com/perfadvisor/perfadvisor/internal/inputfile"
 )
 
 // versionAttributes name a service's version, first present wins: OTel's
@@ -30,7 +29,7 @@ func (s *session) analyzeVersions(paths []string, bv, av string) (before, after 
 	var metrics []pmetric.Metrics
 	seen := map[string]int{}
 	for _, path := range paths {
-		f, err := inputfile.Read(path, s.force, s.lim)
+		f, err := s.read(path)
 		if err != nil {
 			return nil, nil, err
 		}

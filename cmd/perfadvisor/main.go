@@ -29,7 +29,11 @@ const usage = `usage:
   perfadvisor analyze [--format text|json] [--service NAME] [--config FILE] [--input-format F] [--fail-on GATE]... FILE...
   perfadvisor compare --before FILE... --after FILE... [--format text|json|markdown] [--service NAME] [--config FILE] [--fail-on GATE]...
   perfadvisor compare --before-version A --after-version B FILE... [same flags]
+  perfadvisor report  [--format markdown|json] [--service NAME] [--config FILE] [--price-per-core-hour P] FILE...
   perfadvisor rules   [--format text|json] [--config FILE]
+
+A FILE given as NAME=PATH names the service of the data in PATH that has
+none of its own (pprof files of several services in one command).
 
 FILE is pprof (gzipped or not), OTLP profiles (protobuf or JSON) or OTLP
 metrics (JSON object, JSON lines, protobuf); the format is detected from the
@@ -88,6 +92,8 @@ func dispatch(args []string, stdout io.Writer) error {
 		return cmdAnalyze(args[1:], stdout)
 	case "compare":
 		return cmdCompare(args[1:], stdout)
+	case "report":
+		return cmdReport(args[1:], stdout)
 	case "rules":
 		return cmdRules(args[1:], stdout)
 	case "help", "-h", "--help", "-help":

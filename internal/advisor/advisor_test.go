@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/perfadvisor/perfadvisor/internal/inputfile"
 	"github.com/perfadvisor/perfadvisor/internal/report"
@@ -101,6 +102,32 @@ func TestServicesJudgedOrNot(t *testing.T) {
 			require.NotNil(t, s.Reason)
 			assert.Contains(t, *s.Reason, tt.reason)
 			assert.Empty(t, res.Findings)
+		})
+	}
+}
+
+// A service's version is the first present of version_attributes, in the
+// spellings OTel resources, Pyroscope labels and Prometheus targets carry.
+func TestVersionOf(t *testing.T) {
+	adv, err := New(Default(), Live, "")
+	require.NoError(t, err)
+	tests := []struct {
+		name  string
+		attrs map[string]any
+		want  string
+	}{
+		{"OTel service.version", map[string]any{"service.version": "1.4.2", "version": "ignored"}, "1.4.2"},
+		{"Pyroscope label service_version", map[string]any{"service_version": "abc123"}, "abc123"},
+		{"Prometheus target label version", map[string]any{"version": "v7"}, "v7"},
+		{"git ref", map[string]any{"service_git_ref": "9f1c2e"}, "9f1c2e"},
+		{"an empty value is no version", map[string]any{"service.version": "", "version": "v2"}, "v2"},
+		{"none", map[string]any{"service.name": "checkout"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := pcommon.NewMap()
+			require.NoError(t, m.FromRaw(tt.attrs))
+			assert.Equal(t, tt.want, adv.VersionOf(m))
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pprofile"
 
 	"github.com/perfadvisor/perfadvisor/internal/attribution"
+	"github.com/perfadvisor/perfadvisor/internal/plan"
 	"github.com/perfadvisor/perfadvisor/internal/report"
 )
 
@@ -49,6 +50,8 @@ type Result struct {
 	Window *attribution.Window
 	// Signals: by service, then rule: every profile rule's reading.
 	Signals map[string]map[string]report.Signal
+	// Plan: the fleet's combined savings and phased fixes.
+	Plan plan.Plan
 }
 
 // Result judges the input: the profile rules over the one window, the metric
@@ -92,7 +95,39 @@ func (r *Run) Result() *Result {
 		sort.Slice(res.Services, func(i, k int) bool { return res.Services[i].Service < res.Services[k].Service })
 	}
 	report.Sort(res.Findings)
+	res.Plan = r.plan(res)
 	return res
+}
+
+// plan builds the fleet's plan and gives the metric findings the savings
+// their services' profiles explain.
+func (r *Run) plan(res *Result) plan.Plan {
+	byService := map[string][]report.Finding{}
+	for _, f := range res.Findings {
+		byService[f.Service] = append(byService[f.Service], f)
+	}
+	metricCores := r.adv.store.MeanCores()
+	var in []plan.Service
+	for _, cov := range res.Services {
+		st := r.window.Services[cov.Service]
+		var cores *float64
+		if c, ok := metricCores[cov.Service]; ok {
+			cores = &c
+		} else if st != nil && st.End.After(st.Start) {
+			c := st.CPUValue / 1e9 / st.End.Sub(st.Start).Seconds()
+			cores = &c
+		}
+		in = append(in, r.adv.PlanService(cov.Service, st, cores, byService[cov.Service]))
+	}
+	p := plan.Build(r.adv.cat, in)
+	combined := map[string]float64{}
+	for _, sp := range p.Services {
+		if sp.ExpectedCPUReduction != nil {
+			combined[sp.Service] = *sp.ExpectedCPUReduction
+		}
+	}
+	metricSavings(r.adv.cat, res.Findings, combined)
+	return p
 }
 
 // metricOnly lists the services seen only in metrics: the metric rules judged

@@ -94,6 +94,8 @@ type Item struct {
 	ExpectedCoresSaved   *float64 `json:"expected_cores_saved"`
 	Effort               string   `json:"effort"`
 	Runtime              string   `json:"runtime,omitempty"`
+	// Note says where a metric rule's saving is counted, or why it is unknown.
+	Note string `json:"note,omitempty"`
 }
 
 // Phase is a group of fixes of similar effort; its total counts each
@@ -144,14 +146,20 @@ func Build(cat *catalog.Catalog, services []Service) Plan {
 				item.ExpectedCPUReduction = &e
 				item.ExpectedCoresSaved = times(svc.Cores, e)
 			}
+			if item.ExpectedCPUReduction == nil {
+				item.Note = "profile this service: what fixing it saves is unknown"
+				if svc.Events > 0 {
+					item.Note = "counted in the service's profile findings"
+				}
+			}
 			ph := phaseOf[effort]
 			byPhase[ph] = append(byPhase[ph], f.Rule)
 			phases[ph].Items = append(phases[ph].Items, item)
 		}
-		if svc.Events > 0 {
-			c, lo, hi := Combined(svc, frac, raised)
+		if sv, ok := ServiceSaving(cat, svc); ok {
+			c := sv.Share
 			sp.ExpectedCPUReduction = &c
-			sp.ExpectedCPUReductionInterval = []float64{lo, hi}
+			sp.ExpectedCPUReductionInterval = sv.Interval
 			sp.ExpectedCoresSaved = times(svc.Cores, c)
 		} else {
 			sp.Note = "no profiles: profile this service to know what its fixes would save"
@@ -186,6 +194,24 @@ func Build(cat *catalog.Catalog, services []Service) Plan {
 	p.TotalExpectedCoresSaved = round(p.TotalExpectedCoresSaved)
 	p.FleetCores = round(p.FleetCores)
 	return p
+}
+
+// ServiceSaving is what fixing every raised profile finding of the service
+// is expected to save together, each sample once; ok is false without
+// profiled CPU (the saving is unknown).
+func ServiceSaving(cat *catalog.Catalog, svc Service) (Saving, bool) {
+	if !(svc.Events > 0) {
+		return Saving{}, false
+	}
+	frac := fractions(cat, svc)
+	raised := map[string]bool{}
+	for _, f := range svc.Findings {
+		if _, ok := frac[f.Rule]; ok {
+			raised[f.Rule] = true
+		}
+	}
+	c, lo, hi := Combined(svc, frac, raised)
+	return Saving{Share: c, Interval: []float64{lo, hi}}, true
 }
 
 // rank is saving per effort: cores where known, else the share.

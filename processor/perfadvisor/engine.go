@@ -56,6 +56,8 @@ type engine struct {
 	idle                             struct{ profiles, metrics bool } // idle stream already judged
 	queues                           map[*eventQueue]struct{}         // one per started logs instance
 	val                              *validationState
+	// savings: each profiled service's combined expected saving.
+	savings map[string]serviceSaving
 	// toldNotJudged: (service, reason) pairs already logged at info level,
 	// so an unjudgeable service is said once, not every window.
 	toldNotJudged map[[2]string]struct{}
@@ -87,6 +89,7 @@ func newEngine(set processor.Settings, cfg *Config, now func() time.Time) (*engi
 		queues:        map[*eventQueue]struct{}{},
 		toldNotJudged: map[[2]string]struct{}{},
 		val:           newValidationState(adv),
+		savings:       map[string]serviceSaving{},
 	}, nil
 }
 
@@ -272,6 +275,7 @@ func (e *engine) closeLocked(ws ...*windows.Window) {
 			Services:   services,
 			StaleAfter: staleWindows * e.cfg.Window,
 		}, signals)
+		e.noteSavingsLocked(st, w.End)
 		e.validateLocked(w)
 	}
 }
@@ -364,7 +368,10 @@ func (e *engine) tick(wall time.Time) {
 		}
 	case latest.After(e.lastMetrics):
 		e.lastMetrics = latest
-		e.applyLocked(latest, findings.Scope{Source: sourceMetrics}, e.adv.EvaluateMetrics(latest))
+		signals := e.adv.EvaluateMetrics(latest)
+		wm, _ := e.profilesNowLocked(wall)
+		e.adv.SignalSavings(signals, e.combinedLocked(wm))
+		e.applyLocked(latest, findings.Scope{Source: sourceMetrics}, signals)
 	}
 }
 

@@ -87,6 +87,8 @@ type serviceView struct {
 	totals *serviceTotals
 	cores  float64
 	hasCPU bool // cores from profiles, for services with no CPU metric
+	// metrics is the service's advice in the batch being built.
+	metrics pmetric.MetricSlice
 }
 
 // advisoryMetrics snapshots the advice as metrics stamped with wall time.
@@ -137,6 +139,7 @@ func (e *engine) advisoryMetrics(wall time.Time) pmetric.Metrics {
 		sm := rm.ScopeMetrics().AppendEmpty()
 		sm.Scope().SetName(metadata.ScopeName)
 		ms := sm.Metrics()
+		v.metrics = ms
 		if len(v.firing) > 0 {
 			active := findingGauge(ms, metricFindingActive)
 			ratio := findingGauge(ms, metricFindingCPURatio)
@@ -204,6 +207,7 @@ func (e *engine) advisoryMetrics(wall time.Time) pmetric.Metrics {
 			dp.SetDoubleValue(st.seconds)
 		}
 	}
+	savingsGauges(md, views, e.combinedLocked(watermark), ts)
 	return md
 }
 

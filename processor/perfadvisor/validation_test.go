@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pprofile"
@@ -60,10 +61,13 @@ func validationPoint(mds []pmetric.Metrics, name, rule, before, after string) (f
 						continue
 					}
 					for _, dp := range m.Gauge().DataPoints().All() {
-						r, _ := dp.Attributes().Get(attrRule)
-						b, _ := dp.Attributes().Get(attrVersionBefore)
-						a, _ := dp.Attributes().Get(attrVersionAfter)
-						if r.AsString() == rule && b.AsString() == before && a.AsString() == after {
+						str := func(k string) string {
+							if v, ok := dp.Attributes().Get(k); ok {
+								return v.AsString()
+							}
+							return ""
+						}
+						if str(attrRule) == rule && str(attrVersionBefore) == before && str(attrVersionAfter) == after {
 							found, v = true, dp.DoubleValue()
 						}
 					}
@@ -168,4 +172,40 @@ func TestValidationSideBySide(t *testing.T) {
 	assert.InDelta(t, 0.30, attrNum(ev, attrRealized), 1e-9)
 	_, hasChange := ev.Attributes().Get("perfadvisor.service_cpu_change")
 	assert.False(t, hasChange, "cores per version count pods: no CPU change side by side without requests per version")
+}
+
+// With request metrics in the metrics pipeline, the service's CPU change is
+// per request: a version that serves the same requests with less CPU.
+func TestValidationCPUPerRequest(t *testing.T) {
+	h := newHarness(t, validationConfig(), nopSettings())
+	ctx := context.Background()
+	md := pmetric.NewMetrics()
+	rm := md.ResourceMetrics().AppendEmpty()
+	rm.Resource().Attributes().PutStr("service.name", "search")
+	m := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName("http_requests_total")
+	sum := m.SetEmptySum()
+	sum.SetIsMonotonic(true)
+	sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	for k := range 20 { // 100 requests per second over the seven windows
+		dp := sum.DataPoints().AppendEmpty()
+		dp.SetStartTimestamp(pcommon.NewTimestampFromTime(t0))
+		dp.SetTimestamp(pcommon.NewTimestampFromTime(t0.Add(time.Duration(k) * 5 * time.Second)))
+		dp.SetDoubleValue(float64(500 * k))
+	}
+	require.NoError(t, h.metrics.ConsumeMetrics(ctx, md))
+	for i := range 7 {
+		v, regex := "v1", 30
+		if i >= 3 {
+			v, regex = "v2", 0
+		}
+		require.NoError(t, h.profiles.ConsumeProfiles(ctx, versioned("search", v, i, regex)))
+		h.sched.fire()
+	}
+	evs := validationEvents(h.lSink.AllLogs())
+	require.Len(t, evs, 1)
+	assert.Equal(t, validation.NormalizedByRequests, attrStr(evs[0], attrNormalizedBy))
+	change, ok := validationPoint(h.mSink.AllMetrics(), metricValidationCPUChange, "", "v1", "v2")
+	require.True(t, ok, "service CPU change gauge")
+	assert.InDelta(t, 0, change, 0.05, "the same CPU (100 samples a window) for the same requests")
 }

@@ -145,6 +145,20 @@ func TestValidationEndToEnd(t *testing.T) {
 		assert.True(t, ok, "the raised event reaches the logs pipeline")
 	})
 
+	t.Run("combined savings and the fleet rank are gauges", func(t *testing.T) {
+		Eventually(t, 60*time.Second, func() (bool, string) {
+			samples := ScrapeProm(t, promURL)
+			share, ok1 := findSample(samples, "perfadvisor_service_expected_cpu_reduction_ratio", "val-worse", "")
+			saved, ok2 := findSample(samples, "perfadvisor_service_expected_cores_saved", "val-worse", "")
+			rank, ok3 := findSample(samples, "perfadvisor_service_savings_rank", "val-worse", "")
+			if !ok1 || !ok2 || !ok3 {
+				return false, "no savings gauges for val-worse yet"
+			}
+			t.Logf("val-worse: combined saving %.4f of CPU, %.4f cores, rank %v", share.Value, saved.Value, rank.Value)
+			return share.Value > 0.25 && saved.Value > 0 && rank.Value >= 1, fmt.Sprintf("share %v cores %v rank %v", share.Value, saved.Value, rank.Value)
+		})
+	})
+
 	t.Run("a rolling deploy is compared side by side", func(t *testing.T) {
 		var realized float64
 		Eventually(t, 60*time.Second, func() (bool, string) {
