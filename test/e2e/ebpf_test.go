@@ -245,7 +245,7 @@ func TestEBPFRealProfiler(t *testing.T) {
 		share, frames, bare := m.share(c)
 		_, raised := sink.findEvent(c.service, c.rule, "perfadvisor.finding.raised")
 		t.Logf("%-18s %-24s %11.3f %11.3f %11.3f %7.0f %s, raised=%v", c.service, c.rule, got, share, bare, m.samples, frames, raised)
-		if m.samples < 100 {
+		if m.samples < 50 { // the engine's floor: below it a share is noise
 			t.Errorf("%s: only %.0f CPU samples", c.service, m.samples)
 			continue
 		}
