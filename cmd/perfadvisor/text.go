@@ -100,6 +100,17 @@ func writeNotJudged(w io.Writer, services []report.Coverage) {
 		}
 		fmt.Fprintf(w, "  %s: %s\n", safe(s.Service), safe(reason))
 	}
+	first = true
+	for _, s := range services {
+		if !s.Judged || s.Note == "" {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w, "\nJudged with a caveat:")
+			first = false
+		}
+		fmt.Fprintf(w, "  %s: %s\n", safe(s.Service), safe(s.Note))
+	}
 }
 
 func shareText(f report.Finding) string {

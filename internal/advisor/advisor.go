@@ -140,6 +140,7 @@ func (a *Advisor) coverage(name string, st *attribution.ServiceStats) report.Cov
 		CPUSamples: c.CPUSamples,
 		CPUSeconds: math.Round(c.CPUSeconds*1e4) / 1e4,
 		Runtimes:   c.Runtimes,
+		Note:       c.Note,
 	}
 	if sc.Runtimes == nil {
 		sc.Runtimes = []string{}

@@ -3,6 +3,7 @@ package advisor
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/perfadvisor/perfadvisor/internal/catalog"
 	"github.com/perfadvisor/perfadvisor/internal/fleet"
 	"github.com/perfadvisor/perfadvisor/internal/svcname"
+	"github.com/perfadvisor/perfadvisor/internal/symbolize"
 	"github.com/perfadvisor/perfadvisor/internal/validation"
 )
 
@@ -55,6 +57,8 @@ type Config struct {
 	Validation ValidationConfig `mapstructure:"validation"`
 	// Limits bound the processor's state.
 	Limits LimitsConfig `mapstructure:"limits"`
+	// Symbolization names native frames sent as bare addresses (the OTel eBPF profiler's).
+	Symbolization SymbolizationConfig `mapstructure:"symbolization"`
 
 	_ struct{} // prevent unkeyed literals
 }
@@ -82,6 +86,14 @@ func Default() *Config {
 			Retention:   time.Hour,
 			MaxVersions: validation.DefaultMaxVersions,
 		},
+		Symbolization: SymbolizationConfig{
+			Enabled: true,
+			// Distributions install separate debug files here by build ID (-dbg/-debuginfo
+			// packages): full .symtab for stripped libraries.
+			SearchPaths:    []string{"/usr/lib/debug"},
+			MaxFiles:       symbolize.DefaultMaxFiles,
+			MaxSymbolBytes: symbolize.DefaultMaxSymbolBytes,
+		},
 		Limits: LimitsConfig{
 			MaxServices:       1000,
 			MaxEvidenceStacks: attribution.DefaultMaxEvidenceStacks,
@@ -91,6 +103,18 @@ func Default() *Config {
 			MaxQueuedEvents:   1000,
 		},
 	}
+}
+
+// SymbolizationConfig: where native frames' files are read, and how much of them is kept.
+type SymbolizationConfig struct {
+	Enabled bool `mapstructure:"enabled"`
+	// SearchPaths are symbol directories (a gateway's; /usr/lib/debug), tried before the
+	// processes' own files: dir/.build-id/xx/yyyy.debug, dir/<path>, dir/<base name>.
+	SearchPaths []string `mapstructure:"search_paths"`
+	// MaxFiles bounds the files (build IDs) whose symbols are kept.
+	MaxFiles int `mapstructure:"max_files"`
+	// MaxSymbolBytes bounds the memory the kept symbols take.
+	MaxSymbolBytes int64 `mapstructure:"max_symbol_bytes"`
 }
 
 // ValidationConfig tunes the comparison of a service's versions.
@@ -178,6 +202,19 @@ func (c *Config) Validate() error {
 	if c.Validation.MaxVersions < 2 {
 		add("validation.max_versions must be at least 2 (got %d): a comparison needs two", c.Validation.MaxVersions)
 	}
+	if sy := c.Symbolization; sy.Enabled {
+		if sy.MaxFiles <= 0 {
+			add("symbolization.max_files must be more than 0 (got %d); %d keeps a host's common libraries", sy.MaxFiles, symbolize.DefaultMaxFiles)
+		}
+		if sy.MaxSymbolBytes < 1<<20 {
+			add("symbolization.max_symbol_bytes must be at least 1048576 (got %d); node alone takes about 10 MB", sy.MaxSymbolBytes)
+		}
+		for _, p := range sy.SearchPaths {
+			if !filepath.IsAbs(p) {
+				add("symbolization.search_paths: %q must be an absolute directory", p)
+			}
+		}
+	}
 	l := c.Limits
 	for _, lim := range []struct {
 		name string
@@ -223,7 +260,18 @@ func (c *Config) analyzerOptions(defaultService string) attribution.Options {
 		MaxEvidenceStacks: c.Limits.MaxEvidenceStacks,
 		MinSamples:        c.MinSamples,
 		MaxSamplingHz:     c.MaxSamplingHz,
+		Symbolizer:        c.symbolizer(),
 	}
+}
+
+// symbolizer is the native symbolizer this config sets, nil when off. Each
+// advisor has its own: its cache is the advisor's state.
+func (c *Config) symbolizer() attribution.Symbolizer {
+	sy := c.Symbolization
+	if !sy.Enabled {
+		return nil
+	}
+	return symbolize.New(symbolize.Config{SearchPaths: sy.SearchPaths, MaxFiles: sy.MaxFiles, MaxSymbolBytes: sy.MaxSymbolBytes})
 }
 
 // fleetConfig is the metric rules' configuration this config sets.

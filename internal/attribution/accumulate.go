@@ -18,6 +18,7 @@ func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
 	}
 	m := getMessage(a, pd.Dictionary())
 	defer putMessage(m)
+	m.notePIDs(pd.ResourceProfiles())
 	var errs []error
 	dropped := 0
 	// A Go pprof CPU profile arrives as two profiles (samples/count and

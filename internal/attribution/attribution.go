@@ -39,6 +39,8 @@ type Options struct {
 	MaxFunctions int
 	// MaxStackDepth caps the frames of one stack that are classified (root side kept).
 	MaxStackDepth int
+	// Symbolizer names native frames sent as bare addresses (nil: they stay unnamed).
+	Symbolizer Symbolizer
 }
 
 func (o Options) withDefaults() Options {
@@ -189,6 +191,7 @@ type ServiceStats struct {
 	SkippedTypes []string
 
 	events     float64                          // CPU sample events, unrounded
+	unnamedCPU float64                          // CPU of samples whose leaf is an unnamed native frame
 	byDialect  [framename.Other + 1]float64     // CPU by stack dialect, for Runtime
 	dialects   uint16                           // bit per dialect of any frame in a CPU sample
 	candidates map[string]map[string]*candidate // rule → evidence key → candidate

@@ -15,6 +15,9 @@ type Coverage struct {
 	CPUSamples int64  // estimated CPU sample count
 	CPUSeconds float64
 	Runtimes   []string // dialects of the frames seen in CPU samples, sorted, e.g. ["native","python"]
+	// Note qualifies a judged service: "native frames unsymbolized (…)" when
+	// native signatures could not see much of its CPU.
+	Note string
 }
 
 // Coverage reports whether st holds enough CPU samples the engine reads for
@@ -31,6 +34,10 @@ func (a *Analyzer) Coverage(st *ServiceStats) Coverage {
 		c.Reason = fmt.Sprintf("%d CPU samples, fewer than the minimum of %d", st.CPUSamples, a.opts.MinSamples)
 	default:
 		c.Judged = true
+	}
+	if st.CPUValue > 0 && st.unnamedCPU/st.CPUValue >= unnamedNoteShare {
+		c.Note = fmt.Sprintf("native frames unsymbolized: %.0f%% of CPU samples run in native code without a name, which native signatures cannot match",
+			100*st.unnamedCPU/st.CPUValue)
 	}
 	return c
 }

@@ -14,6 +14,7 @@ import (
 // profAcc is one profile's contribution, merged only if the profile is valid.
 type profAcc struct {
 	cpu, events float64
+	unnamed     float64 // CPU of samples whose leaf is an unnamed native frame
 	rules       [64]float64
 	ruleEvents  [64]float64
 	tags        [64]float64
@@ -127,6 +128,9 @@ func (m *message) cpu(p pprofile.Profile, k kind, t profileType, ss *ServiceStat
 		}
 		acc.cpu += weight
 		acc.events += events
+		if sm.unnamedLeaf {
+			acc.unnamed += weight
+		}
 		acc.byDialect[sm.dialect] += weight
 		acc.dialects |= sm.dialects
 		if sm.rules == 0 {
@@ -153,6 +157,7 @@ func (m *message) cpu(p pprofile.Profile, k kind, t profileType, ss *ServiceStat
 	// Valid: merge into the service.
 	ss.CPUValue += acc.cpu
 	ss.events += acc.events
+	ss.unnamedCPU += acc.unnamed
 	ss.CPUSamples = int64(ss.events + 0.5)
 	for d, v := range acc.byDialect {
 		ss.byDialect[d] += v

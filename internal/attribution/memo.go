@@ -22,6 +22,7 @@ type message struct {
 	locTab pprofile.LocationSlice
 	stkTab pprofile.StackSlice
 	attrs  pprofile.KeyValueAndUnitSlice
+	maps   pprofile.MappingSlice
 
 	frameTypes map[int32]framename.Dialect // attribute index → dialect, for profile.frame.type
 	fnMemo     []fnMemo
@@ -29,6 +30,8 @@ type message struct {
 	locs       []locMemo
 	locInfo    []uint32 // per location: lk* bits, what the stack walk needs of it
 	locID      []uint64 // per one-frame location: the frame's identity
+	unnamed    []bool   // per location: a native frame without a name
+	native     natives  // names the symbolizer gave native frames
 	slab       []slot   // frames of resolved locations
 	stacks     []stackMemo
 	evRefs     []evRef // evidence windows of charged stacks
@@ -54,7 +57,7 @@ type message struct {
 
 // slot is one frame of a location (a line: inlined frames are separate).
 type slot struct {
-	fn      int32  // function index, -1 for an unsymbolized frame
+	fn      int32  // function index, -1 for an unsymbolized frame, -2-i for native.names[i]
 	cls     uint32 // the frame's effect: m.classes[cls]
 	dialect framename.Dialect
 	hint    framename.Dialect
@@ -107,11 +110,14 @@ func getMessage(a *Analyzer, d pprofile.ProfilesDictionary) *message {
 	m.locTab = d.LocationTable()
 	m.stkTab = d.StackTable()
 	m.attrs = d.AttributeTable()
+	m.maps = d.MappingTable()
 	m.nStr = m.strs.Len()
 	m.fnMemo = resize(m.fnMemo, m.fns.Len())
 	m.locs = grow(m.locs, m.locTab.Len()) // read only where locInfo says resolved
 	m.locInfo = resize(m.locInfo, m.locTab.Len())
 	m.locID = grow(m.locID, m.locTab.Len()) // read only where locInfo has lkOne
+	m.unnamed = resize(m.unnamed, m.locTab.Len())
+	m.native.reset()
 	m.stacks = resize(m.stacks, m.stkTab.Len())
 	m.stackCPU = resize(m.stackCPU, m.stkTab.Len())
 	m.slab = m.slab[:0]
@@ -133,7 +139,8 @@ func putMessage(m *message) {
 	*m = message{fnMemo: m.fnMemo, locs: m.locs, slab: m.slab[:0], stacks: m.stacks, evRefs: m.evRefs[:0],
 		stackCPU: m.stackCPU, touched: m.touched[:0], frameTypes: m.frameTypes, aggTab: m.aggTab, aggs: m.aggs[:0], top: m.top,
 		rtl: m.rtl[:0], frameBuf: m.frameBuf[:0], keyBuf: m.keyBuf[:0],
-		classes: m.classes[:0], clsTab: m.clsTab, locInfo: m.locInfo, locID: m.locID}
+		classes: m.classes[:0], clsTab: m.clsTab, locInfo: m.locInfo, locID: m.locID, unnamed: m.unnamed,
+		native: natives{names: m.native.names[:0], index: m.native.index}}
 	messagePool.Put(m)
 }
 
@@ -229,8 +236,15 @@ func (m *message) loc(li int32) (*locMemo, bool) {
 		m.slab = append(m.slab, slot{fn: fi, cls: fm.cls, dialect: fm.dialect, hint: hint})
 	}
 	if lines.Len() == 0 {
+		if fn, ok := m.nativeName(l, hint); ok {
+			fm := m.memo(m.classifyEntry(m.symbolized(fn), "", hint), hint)
+			m.slab = append(m.slab, slot{fn: fn, cls: fm.cls, dialect: fm.dialect, hint: hint})
+		}
+	}
+	if len(m.slab) == int(off) {
 		// An unsymbolized frame (eBPF native without symbols): a frame with no
 		// name still separates callers from callees for cut-offs.
+		m.unnamed[li] = hint == framename.Native || hint == framename.Unknown
 		fm := &m.noName[hint]
 		if !fm.set {
 			*fm = m.memo(m.classifyEntry("", "", hint), hint)
@@ -337,7 +351,7 @@ func (m *message) intern(e effect, h uint64) uint32 {
 // class resolves a function's cached class (names for evidence included).
 func (m *message) class(fi int32, hint framename.Dialect) (*fnClass, bool) {
 	if fi < 0 {
-		return m.classify("", "", hint), true
+		return m.classify(m.symbolized(fi), "", hint), true
 	}
 	f := m.fns.At(int(fi))
 	name, ok1 := m.str(f.NameStrindex())

@@ -19,6 +19,8 @@ type stackMemo struct {
 	tags    uint64
 	// dialects has a bit per dialect of any of its frames.
 	dialects uint16
+	// unnamedLeaf: the running code is a native frame nothing could name.
+	unnamedLeaf bool
 }
 
 // evRef names the evidence window of one charged rule of a stack.
@@ -104,6 +106,7 @@ func (m *message) stack(si int32) *stackMemo {
 	}
 	sm.dialect = dialect
 	sm.dialects = dialects
+	sm.unnamedLeaf = n > 0 && m.unnamed[locs.At(0)]
 	sm.state = 1
 	if truncated {
 		sm.state = 3

@@ -284,6 +284,12 @@ func (e *engine) closeLocked(ws ...*windows.Window) {
 // says so once per service and reason. Caller holds e.mu.
 func (e *engine) noteCoverageLocked(cov report.Coverage) {
 	if cov.Judged {
+		k := [2]string{cov.Service, "note"}
+		if _, told := e.toldNotJudged[k]; cov.Note == "" || told || len(e.toldNotJudged) >= e.cfg.Limits.MaxServices {
+			return
+		}
+		e.toldNotJudged[k] = struct{}{}
+		e.logger.Info("perfadvisor: service judged with a caveat", zap.String("service", cov.Service), zap.String("note", cov.Note))
 		return
 	}
 	code := reasonFewCPUSamples
