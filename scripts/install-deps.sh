@@ -27,6 +27,8 @@ fi
 need=()
 { [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ]; } || need+=(prometheus)
 [ -x /usr/bin/prometheus-alertmanager ] || need+=(prometheus-alertmanager)
+# librdkafka: the symbolizer's test reads its exported consumer API (.dynsym).
+[ -e /usr/lib/x86_64-linux-gnu/librdkafka.so.1 ] || need+=(librdkafka1)
 
 if [ ${#need[@]} -eq 0 ]; then
   log "prometheus, promtool, prometheus-alertmanager present"
