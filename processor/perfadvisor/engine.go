@@ -256,6 +256,7 @@ func (e *engine) closeLocked(ws ...*windows.Window) {
 		if w == nil {
 			continue
 		}
+		versions := e.takeVersionsLocked(w)
 		st := w.Stats()
 		if st == nil {
 			continue
@@ -276,7 +277,7 @@ func (e *engine) closeLocked(ws ...*windows.Window) {
 			StaleAfter: staleWindows * e.cfg.Window,
 		}, signals)
 		e.noteSavingsLocked(st, w.End)
-		e.validateLocked(w)
+		e.validateLocked(w, versions)
 	}
 }
 

@@ -78,13 +78,21 @@ func (e *engine) versionsLocked(start time.Time) *advisor.Versions {
 	return v
 }
 
+// takeVersionsLocked removes and returns the version readings of a closed
+// window, whether or not it is judged, so none outlive their window.
+// Caller holds e.mu.
+func (e *engine) takeVersionsLocked(w *windows.Window) *advisor.Versions {
+	k := w.Start.UnixNano()
+	vs := e.val.open[k]
+	delete(e.val.open, k)
+	return vs
+}
+
 // validateLocked feeds a closed window's version readings to the tracker,
 // queues a result event per comparison, and runs deploy_cpu_regression's
 // lifecycle. Caller holds e.mu.
-func (e *engine) validateLocked(w *windows.Window) {
+func (e *engine) validateLocked(w *windows.Window, vs *advisor.Versions) {
 	wall := e.now()
-	vs := e.val.open[w.Start.UnixNano()]
-	delete(e.val.open, w.Start.UnixNano())
 	if vs != nil {
 		readings := vs.Readings()
 		active := e.activeReductionsLocked()
