@@ -92,7 +92,7 @@ service:
 
 	hook := startWebhook(t)
 	am := startAlertmanager(t, amBin, testAlertmanagerConfig(t, hook.URL))
-	prom := startPrometheus(t, promBin, exporterPort, am.port, testRules(t))
+	prom := startPrometheus(t, promBin, am.port, testRules(t), exporterPort)
 
 	// deploy-svc ships a version that compiles regexes per request.
 	const deployed, deployAlert = "deploy-svc", "PerfadvisorDeployCPURegression"
@@ -285,7 +285,7 @@ service:
 `, otlpPort, exporterPort))
 	hook := startWebhook(t)
 	am := startAlertmanager(t, amBin, testAlertmanagerConfig(t, hook.URL))
-	prom := startPrometheus(t, promBin, exporterPort, am.port, testRules(t))
+	prom := startPrometheus(t, promBin, am.port, testRules(t), exporterPort)
 
 	// Two hours of points, re-stamped to end now, in event-time order.
 	for _, b := range splitByEventTime(fleetMetrics(t, fixture, time.Now()), 8) {
@@ -545,25 +545,31 @@ func (p *process) stop(t *testing.T) {
 
 type prometheus struct{ *process }
 
-func startPrometheus(t *testing.T, bin string, exporterPort, amPort int, rulesPath string) *prometheus {
+// startPrometheus runs Prometheus with the rules, scraping every exporter
+// port (several collectors: one scrape target each); amPort 0 sends no alerts.
+func startPrometheus(t *testing.T, bin string, amPort int, rulesPath string, exporterPorts ...int) *prometheus {
 	t.Helper()
 	dir := t.TempDir()
 	port := FreePort(t)
+	var targets []string
+	for _, p := range exporterPorts {
+		targets = append(targets, fmt.Sprintf("%q", fmt.Sprintf("127.0.0.1:%d", p)))
+	}
+	alerting := ""
+	if amPort != 0 {
+		alerting = fmt.Sprintf("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [\"127.0.0.1:%d\"]\n", amPort)
+	}
 	cfg := fmt.Sprintf(`global:
   scrape_interval: 1s
   evaluation_interval: 1s
 rule_files:
   - %s
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: ["127.0.0.1:%d"]
-scrape_configs:
+%sscrape_configs:
   - job_name: perfadvisor
     honor_labels: true
     static_configs:
-      - targets: ["127.0.0.1:%d"]
-`, rulesPath, amPort, exporterPort)
+      - targets: [%s]
+`, rulesPath, alerting, strings.Join(targets, ", "))
 	cfgPath := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
