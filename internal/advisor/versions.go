@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pprofile"
 
 	"github.com/perfadvisor/perfadvisor/internal/attribution"
+	"github.com/perfadvisor/perfadvisor/internal/svcname"
 	"github.com/perfadvisor/perfadvisor/internal/validation"
 )
 
@@ -16,7 +17,7 @@ func (a *Advisor) VersionOf(res pcommon.Map) string {
 	for _, k := range a.cfg.VersionAttributes {
 		if v, ok := res.Get(k); ok {
 			if s := v.AsString(); s != "" {
-				return s
+				return svcname.Bound(s) // a label value, from whoever sends data
 			}
 		}
 	}

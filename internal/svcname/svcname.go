@@ -3,8 +3,11 @@
 package svcname
 
 import (
+	"fmt"
+	"hash/fnv"
 	"path"
 	"strings"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
@@ -55,9 +58,32 @@ func Resolve(attrs pcommon.Map, order []string) (name string, ok bool) {
 		if s == "" || (k == "service.name" && isUnknown(s)) {
 			continue
 		}
-		return s, true
+		return Bound(s), true
 	}
 	return "", false
+}
+
+// MaxNameBytes bounds a service name: it becomes a metric label, a log
+// attribute and a map key, and comes from whoever sends data.
+const MaxNameBytes = 256
+
+// Bound makes a name safe to use as a label: invalid UTF-8 replaced, and a
+// name over MaxNameBytes cut at a rune boundary with a hash of the whole, so
+// two long names that share a prefix stay two services.
+func Bound(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if len(s) <= MaxNameBytes {
+		return s
+	}
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	cut := MaxNameBytes - 9
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s~%08x", s[:cut], h.Sum32())
 }
 
 // ResolveProcess is Resolve for a resource that may be one process seen from
@@ -77,13 +103,13 @@ func ResolveProcess(attrs pcommon.Map, order []string, mainMappingFile string) (
 		return "", false
 	}
 	if exe := baseName(mainMappingFile); exe != "" {
-		return exe, true
+		return Bound(exe), true
 	}
 	name = PIDAttr + "=" + pid.AsString()
 	if host, found := attrs.Get(hostNameAttr); found && host.AsString() != "" {
 		name += "@" + host.AsString()
 	}
-	return name, true
+	return Bound(name), true
 }
 
 // baseName is the last element of an executable path; a kernel thread's

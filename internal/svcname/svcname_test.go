@@ -1,8 +1,11 @@
 package svcname
 
 import (
+	"strings"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/stretchr/testify/assert"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
@@ -42,5 +45,30 @@ func TestResolve(t *testing.T) {
 				t.Fatalf("Resolve = (%q, %v), want (%q, %v)", got, ok, tt.want, tt.wantOK)
 			}
 		})
+	}
+}
+
+// Names come from whoever sends data and become labels: bounded, valid
+// UTF-8, and two long names with one prefix stay two services.
+func TestBound(t *testing.T) {
+	long := strings.Repeat("checkout-", 100)
+	tests := []struct {
+		name, in string
+		check    func(t *testing.T, got string)
+	}{
+		{"short names are kept", "checkout", func(t *testing.T, got string) { assert.Equal(t, "checkout", got) }},
+		{"invalid UTF-8 is replaced", "bad\xffname", func(t *testing.T, got string) { assert.Equal(t, "bad\uFFFDname", got) }},
+		{"long names are cut with a hash", long, func(t *testing.T, got string) {
+			assert.LessOrEqual(t, len(got), MaxNameBytes)
+			assert.True(t, strings.HasPrefix(got, long[:100]))
+			assert.NotEqual(t, got, Bound(long+"x"), "a different long name stays different")
+		}},
+		{"a cut never splits a rune", strings.Repeat("é", 300), func(t *testing.T, got string) {
+			assert.True(t, utf8.ValidString(got))
+			assert.LessOrEqual(t, len(got), MaxNameBytes)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.check(t, Bound(tt.in)) })
 	}
 }
