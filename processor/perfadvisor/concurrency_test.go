@@ -136,3 +136,34 @@ func consumerLogsFunc(fn func(plog.Logs)) consumer.Logs {
 	c, _ := consumer.NewLogs(func(_ context.Context, ld plog.Logs) error { fn(ld); return nil })
 	return c
 }
+
+// A shutdown while batches are still arriving judges the open windows and
+// emits their advice in the final flush: the last window is not lost.
+func TestShutdownUnderLoadEmitsLastAdvice(t *testing.T) {
+	cfg := testConfig()
+	cfg.For = 0
+	cfg.Window = time.Hour // nothing closes on its own before the shutdown
+	h := newHarness(t, cfg, nopSettings())
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 25 {
+				at := t0.Add(time.Duration(g*25+i) * 100 * time.Millisecond)
+				_ = h.profiles.ConsumeProfiles(ctx, buildProfiles(profileSpec{service: "search", at: at, regex: 40, work: 60}))
+			}
+		})
+	}
+	wg.Wait()
+	require.Empty(t, eventNames(h.lSink.AllLogs()), "no window closed yet")
+	h.shutdown(t)
+	assert.Contains(t, eventNames(h.lSink.AllLogs()), eventRaised+" regex_compile_hot_path")
+	var found bool
+	for _, md := range h.mSink.AllMetrics() {
+		if v, ok := gaugeValue(md, metricFindingCPURatio, "regex_compile_hot_path"); ok {
+			found = true
+			assert.InDelta(t, 0.40, v, 1e-9)
+		}
+	}
+	assert.True(t, found, "the final metrics flush carries the finding")
+}

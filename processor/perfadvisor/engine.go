@@ -401,6 +401,14 @@ func (e *engine) metricsNowLocked(wall time.Time) (time.Time, bool) {
 	return latest, false
 }
 
+// closeAll judges every open window at shutdown, so the advice of the last
+// windows is emitted in the final flush instead of lost with the process.
+func (e *engine) closeAll() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.closeLocked(e.windows.CloseAll()...)
+}
+
 // subscribe gives a logs instance its own queue of state changes.
 func (e *engine) subscribe(q *eventQueue) {
 	e.mu.Lock()

@@ -98,6 +98,7 @@ func (l *logsEmitter) start(context.Context, component.Host) error {
 
 func (l *logsEmitter) shutdown(ctx context.Context) error {
 	if l.loop.stop() {
+		l.e.closeAll()
 		l.emit(ctx)
 		l.e.unsubscribe(l.queue)
 	}

@@ -58,6 +58,7 @@ func (m *metricsEmitter) start(context.Context, component.Host) error {
 // shutdown stops the loop and flushes once more; downstream is still running.
 func (m *metricsEmitter) shutdown(ctx context.Context) error {
 	if m.loop.stop() {
+		m.e.closeAll()
 		m.emit(ctx)
 	}
 	return nil
