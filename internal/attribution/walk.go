@@ -51,12 +51,13 @@ func (m *message) stack(si int32) *stackMemo {
 		stop = n - m.a.opts.MaxStackDepth
 		truncated = true
 	}
+	dialect, ok := m.stackDialect(locs, stop)
+	if !ok {
+		return nil
+	}
 	// The rules: per bit, excluded / armed / cut (see effect).
 	var excluded, armed, cut, tags uint64
 	var dialects uint16 // bit 0 (Unknown) stands for frames of mixed or no dialect
-	// dialect: the root-most managed frame's, else the root-most known one's,
-	// found in the same walk (the root frame alone usually tells).
-	dialect, managed := framename.Unknown, false
 	infos, classes := m.locInfo, m.classes
 	skip := uint32(lkIdle) // no rule armed yet: idle locations change nothing
 	for i := n - 1; i >= stop; i-- {
@@ -65,20 +66,17 @@ func (m *message) stack(si int32) *stackMemo {
 			return nil
 		}
 		k := infos[li]
+		dialects |= 1 << (k & lkDialect)
+		if k&skip != 0 {
+			continue
+		}
 		if k&lkOK == 0 {
-			dialects |= 1 // as an unresolved location always counted
 			if _, ok := m.loc(li); !ok {
 				return nil
 			}
 			infos, classes = m.locInfo, m.classes
 			k = infos[li]
-		}
-		if !managed {
-			dialect, managed = m.rootDialect(dialect, li, k)
-		}
-		dialects |= 1 << (k & lkDialect)
-		if k&skip != 0 {
-			continue
+			dialects |= 1 << (k & lkDialect)
 		}
 		// The class index is in the location's info unless it outgrew the bits.
 		cls := k >> lkClsShift
@@ -113,25 +111,33 @@ func (m *message) stack(si int32) *stackMemo {
 	return sm
 }
 
-// rootDialect folds location li (info k) into the dialect of a stack walked
-// root first: a managed frame's dialect settles it (managed true), a known
-// one replaces Unknown.
-func (m *message) rootDialect(dialect framename.Dialect, li int32, k uint32) (framename.Dialect, bool) {
-	if k&lkOne != 0 {
-		if d := framename.Dialect(k & lkDialect); d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
-			dialect = d
+// stackDialect is the root-most managed frame's dialect, else the root-most
+// known one's: the root frame alone usually tells. !ok for an invalid location.
+func (m *message) stackDialect(locs pcommon.Int32Slice, stop int) (framename.Dialect, bool) {
+	dialect := framename.Unknown
+	for i := locs.Len() - 1; i >= stop && (dialect == framename.Unknown || dialect == framename.Native || dialect == framename.Kernel); i-- {
+		li := locs.At(i)
+		if uint(li) < uint(len(m.locInfo)) {
+			if k := m.locInfo[li]; k&lkOne != 0 {
+				if d := framename.Dialect(k & lkDialect); d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
+					dialect = d
+				}
+				continue
+			}
 		}
-		return dialect, dialect != framename.Unknown && dialect != framename.Native && dialect != framename.Kernel
-	}
-	lm := &m.locs[li]
-	for j := lm.n - 1; j >= 0; j-- {
-		if d := m.slab[lm.off+j].dialect; d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
-			if dialect = d; d != framename.Native && d != framename.Kernel {
-				break
+		lm, ok := m.loc(li)
+		if !ok {
+			return framename.Unknown, false
+		}
+		for j := lm.n - 1; j >= 0; j-- {
+			if d := m.slab[lm.off+j].dialect; d != framename.Unknown && (dialect == framename.Unknown || isManaged(d)) {
+				if dialect = d; d != framename.Native && d != framename.Kernel {
+					break
+				}
 			}
 		}
 	}
-	return dialect, dialect != framename.Unknown && dialect != framename.Native && dialect != framename.Kernel
+	return dialect, true
 }
 
 // charge keeps what a charged stack needs: its tags (those of the rules it
