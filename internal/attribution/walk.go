@@ -82,7 +82,21 @@ func (m *message) stack(si int32) *stackMemo {
 		k := infos[li]
 		dialects |= 1 << (k & lkDialect)
 		if k&skip != 0 {
-			continue
+			// Runs of skipped frames: an inner loop keeps the rule state out of registers.
+			for i--; i >= stop; i-- {
+				li = locs.At(i)
+				if uint(li) >= uint(len(infos)) {
+					return nil
+				}
+				k = infos[li]
+				dialects |= 1 << (k & lkDialect)
+				if k&skip == 0 {
+					break
+				}
+			}
+			if i < stop {
+				break
+			}
 		}
 		if k&lkOK == 0 {
 			if _, ok := m.loc(li); !ok {
