@@ -95,8 +95,8 @@ func cpuTimeMetrics(n int, start, now time.Time) pmetric.Metrics {
 // open and once it is judged. The bound is generous: it catches a regression
 // of several times, not noise.
 func TestPerServiceState(t *testing.T) {
-	if testing.Short() {
-		t.Skip("measures the heap of 2,000 services")
+	if testing.Short() || raceEnabled {
+		t.Skip("measures the heap of 2,000 services; not with -short or -race")
 	}
 	ctx := context.Background()
 	cfg := testConfig()
