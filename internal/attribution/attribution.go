@@ -190,11 +190,11 @@ type ServiceStats struct {
 	// not read as CPU ("alloc_space/bytes", "wall:wall/nanoseconds"), at most 8.
 	SkippedTypes []string
 
-	events     float64                          // CPU sample events, unrounded
-	unnamedCPU float64                          // CPU of samples whose leaf is an unnamed native frame
-	byDialect  [framename.Other + 1]float64     // CPU by stack dialect, for Runtime
-	dialects   uint16                           // bit per dialect of any frame in a CPU sample
-	candidates map[string]map[string]*candidate // rule → evidence key → candidate
+	events     float64                      // CPU sample events, unrounded
+	unnamedCPU float64                      // CPU of samples whose leaf is an unnamed native frame
+	byDialect  [framename.Other + 1]float64 // CPU by stack dialect, for Runtime
+	dialects   uint16                       // bit per dialect of any frame in a CPU sample
+	candidates []ruleCandidates             // evidence candidates of the rules that have any
 	// overlaps: CPU of samples attributed to several rules, by rule mask
 	// (bounded by maxOverlaps), for savings that count each sample once.
 	overlaps []overlap

@@ -109,13 +109,13 @@ func (s *ServiceStats) dominantRuntime() string {
 // stackEvidence returns the top stacks and the dialect of the heaviest
 // stack's root frame (whose advice fits best: librdkafka under a Go service).
 func (a *Analyzer) stackEvidence(s *ServiceStats, id string) ([]report.Evidence, string) {
-	cs := s.candidates[id]
+	cs := s.candidatesOf(id)
 	if len(cs) == 0 || s.CPUValue <= 0 {
 		return nil, ""
 	}
 	list := make([]*candidate, 0, len(cs))
-	for _, c := range cs {
-		list = append(list, c)
+	for i := range cs {
+		list = append(list, &cs[i])
 	}
 	sort.Slice(list, func(i, j int) bool {
 		if list[i].cpu != list[j].cpu {

@@ -2,8 +2,10 @@ package attribution
 
 import (
 	"cmp"
+	"hash/maphash"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/perfadvisor/perfadvisor/internal/framename"
 )
@@ -14,6 +16,13 @@ type candidate struct {
 	frames      []string
 	cpu         float64
 	rootDialect framename.Dialect
+	hash        uint64 // of the frames joined by NUL, to skip most comparisons
+}
+
+// ruleCandidates is one rule's evidence candidates in a ServiceStats.
+type ruleCandidates struct {
+	rule string
+	list []candidate
 }
 
 // evidence windows: callers kept above the frame that armed a rule, and
@@ -194,14 +203,7 @@ func (m *message) armAt(frames []slot, bit uint64) int {
 
 func (m *message) addCandidate(ss *ServiceStats, ri int, si int32, cpu float64) {
 	id := m.a.rules[ri].rule.ID
-	if ss.candidates == nil {
-		ss.candidates = map[string]map[string]*candidate{}
-	}
-	cs := ss.candidates[id]
-	if cs == nil {
-		cs = map[string]*candidate{}
-		ss.candidates[id] = cs
-	}
+	rc := ss.ruleCandidates(id)
 	frames, d := m.evidenceFrames(si, m.a.rules[ri].bit)
 	kb := m.keyBuf[:0]
 	for i, f := range frames {
@@ -211,34 +213,88 @@ func (m *message) addCandidate(ss *ServiceStats, ri int, si int32, cpu float64) 
 		kb = append(kb, f...)
 	}
 	m.keyBuf = kb
-	if c, ok := cs[string(kb)]; ok { // no copy of the key to look it up
-		c.cpu += cpu
-		return
+	h := maphash.Bytes(candidateSeed, kb)
+	for i := range rc.list {
+		if c := &rc.list[i]; c.hash == h && sameKey(c.frames, kb) {
+			c.cpu += cpu
+			return
+		}
 	}
-	cs[string(kb)] = &candidate{frames: slices.Clone(frames), cpu: cpu, rootDialect: d}
-	if K := m.a.opts.MaxEvidenceStacks; len(cs) > 8*K {
-		trimCandidates(cs, 4*K)
+	rc.list = append(rc.list, candidate{frames: slices.Clone(frames), cpu: cpu, rootDialect: d, hash: h})
+	if K := m.a.opts.MaxEvidenceStacks; len(rc.list) > 8*K {
+		rc.list = trimCandidates(rc.list, 4*K)
 	}
 }
 
-func trimCandidates(cs map[string]*candidate, keep int) {
-	type kv struct {
-		k string
-		c *candidate
-	}
-	all := make([]kv, 0, len(cs))
-	for k, c := range cs {
-		all = append(all, kv{k, c})
-	}
-	sort.Slice(all, func(i, j int) bool {
-		if all[i].c.cpu != all[j].c.cpu {
-			return all[i].c.cpu > all[j].c.cpu
+// candidateSeed hashes evidence keys; the hash only speeds up the equality test.
+var candidateSeed = maphash.MakeSeed()
+
+// ruleCandidates is the candidate list of rule id in ss, created on first use.
+// A service has candidates for a few rules, each a few dozen at most: slices
+// cost far less per service than maps keyed by rule and by joined frames.
+func (ss *ServiceStats) ruleCandidates(id string) *ruleCandidates {
+	for i := range ss.candidates {
+		if ss.candidates[i].rule == id {
+			return &ss.candidates[i]
 		}
-		return all[i].k < all[j].k
-	})
-	for _, e := range all[keep:] {
-		delete(cs, e.k)
 	}
+	ss.candidates = append(ss.candidates, ruleCandidates{rule: id})
+	return &ss.candidates[len(ss.candidates)-1]
+}
+
+// candidatesOf is rule id's candidates in s, nil when none.
+func (s *ServiceStats) candidatesOf(id string) []candidate {
+	for i := range s.candidates {
+		if s.candidates[i].rule == id {
+			return s.candidates[i].list
+		}
+	}
+	return nil
+}
+
+// sameKey says whether key is frames joined by NUL (a candidate's identity).
+func sameKey(frames []string, key []byte) bool {
+	for i, f := range frames {
+		if i > 0 {
+			if len(key) == 0 || key[0] != 0 {
+				return false
+			}
+			key = key[1:]
+		}
+		if len(key) < len(f) || string(key[:len(f)]) != f {
+			return false
+		}
+		key = key[len(f):]
+	}
+	return len(key) == 0
+}
+
+// trimCandidates keeps the keep heaviest candidates, ties broken by key.
+func trimCandidates(cs []candidate, keep int) []candidate {
+	keys := make(map[*candidate]string, len(cs)) // rare: only when a rule overflows
+	key := func(c *candidate) string {
+		k, ok := keys[c]
+		if !ok {
+			k = strings.Join(c.frames, "\x00")
+			keys[c] = k
+		}
+		return k
+	}
+	ptrs := make([]*candidate, len(cs))
+	for i := range cs {
+		ptrs[i] = &cs[i]
+	}
+	sort.Slice(ptrs, func(i, j int) bool {
+		if ptrs[i].cpu != ptrs[j].cpu {
+			return ptrs[i].cpu > ptrs[j].cpu
+		}
+		return key(ptrs[i]) < key(ptrs[j])
+	})
+	out := make([]candidate, 0, keep)
+	for _, c := range ptrs[:keep] {
+		out = append(out, *c)
+	}
+	return out
 }
 
 // evidenceFrames renders a stack's evidence window root→leaf: two callers

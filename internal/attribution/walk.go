@@ -62,7 +62,21 @@ func (m *message) stack(si int32) *stackMemo {
 	var dialects uint16 // bit 0 (Unknown) stands for frames of mixed or no dialect
 	infos, classes := m.locInfo, m.classes
 	skip := uint32(lkIdle) // no rule armed yet: idle locations change nothing
-	for i := n - 1; i >= stop; i-- {
+	// The root side of most stacks is idle: a loop with little live state
+	// takes it before the general one.
+	i := n - 1
+	for ; i >= stop; i-- {
+		li := locs.At(i)
+		if uint(li) >= uint(len(infos)) {
+			return nil
+		}
+		k := infos[li]
+		if k&lkIdle == 0 {
+			break
+		}
+		dialects |= 1 << (k & lkDialect)
+	}
+	for ; i >= stop; i-- {
 		li := locs.At(i)
 		if uint(li) >= uint(len(infos)) {
 			return nil
@@ -70,7 +84,21 @@ func (m *message) stack(si int32) *stackMemo {
 		k := infos[li]
 		dialects |= 1 << (k & lkDialect)
 		if k&skip != 0 {
-			continue
+			// Runs of skipped frames: an inner loop keeps the rule state out of registers.
+			for i--; i >= stop; i-- {
+				li = locs.At(i)
+				if uint(li) >= uint(len(infos)) {
+					return nil
+				}
+				k = infos[li]
+				dialects |= 1 << (k & lkDialect)
+				if k&skip == 0 {
+					break
+				}
+			}
+			if i < stop {
+				break
+			}
 		}
 		if k&lkOK == 0 {
 			if _, ok := m.loc(li); !ok {

@@ -188,15 +188,9 @@ func (e *engine) advisoryMetrics(wall time.Time) pmetric.Metrics {
 		if st := v.totals; st != nil {
 			if len(st.rules) > 0 {
 				sum := cumulative(ms, metricRuleCPUTime, "Profiled CPU time attributed to the rule.")
-				rules := make([]string, 0, len(st.rules))
-				for id := range st.rules {
-					rules = append(rules, id)
-				}
-				sort.Strings(rules)
-				for _, id := range rules {
-					rt := st.rules[id]
+				for _, rt := range st.rules { // sorted by id
 					dp := sum.DataPoints().AppendEmpty()
-					dp.Attributes().PutStr(attrRule, id)
+					dp.Attributes().PutStr(attrRule, rt.id)
 					dp.SetStartTimestamp(rt.start)
 					dp.SetTimestamp(ts)
 					dp.SetDoubleValue(rt.seconds)

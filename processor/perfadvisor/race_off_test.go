@@ -1,0 +1,5 @@
+//go:build !race
+
+package perfadvisor
+
+const raceEnabled = false
