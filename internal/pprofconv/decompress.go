@@ -31,26 +31,37 @@ func Decompress(data []byte, maxBytes int64) ([]byte, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
 	}
+	// Two passes: the first only counts, so a bomb is refused holding no
+	// more than the decompressor's window, and the second fills a buffer of
+	// exactly the size found (a growing buffer peaks near twice the cap).
+	// Decompressing twice costs less than the decode that follows.
+	n, err := gunzip(data, io.Discard, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	out := bytes.NewBuffer(make([]byte, 0, n))
+	if m, err := gunzip(data, out, n); err != nil || m != n {
+		return nil, fmt.Errorf("gzip: the stream changed between reads (%d then %d bytes): %v", n, m, err)
+	}
+	return out.Bytes(), nil
+}
+
+// gunzip writes at most maxBytes of data's decompressed stream to w and
+// returns its size; a longer stream is ErrTooLarge.
+func gunzip(data []byte, w io.Writer, maxBytes int64) (int64, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("gzip: %w", err)
+		return 0, fmt.Errorf("gzip: %w", err)
 	}
 	defer zr.Close()
-	// Start from a small multiple of the input: pprof compresses 3-10x, and
-	// growing from the input size avoids a length-field-driven allocation.
-	initial := int64(len(data)) * 4
-	if initial > maxBytes {
-		initial = maxBytes
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, initial))
-	n, err := buf.ReadFrom(io.LimitReader(zr, maxBytes+1))
+	n, err := io.Copy(w, io.LimitReader(zr, maxBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("gzip: %w", err)
+		return 0, fmt.Errorf("gzip: %w", err)
 	}
 	if n > maxBytes {
-		return nil, fmt.Errorf("gzip: %w (%d bytes)", ErrTooLarge, maxBytes)
+		return 0, fmt.Errorf("gzip: %w (%d bytes)", ErrTooLarge, maxBytes)
 	}
-	return buf.Bytes(), nil
+	return n, nil
 }
 
 // Parse decompresses (capped) and decodes a pprof profile. It never hands
