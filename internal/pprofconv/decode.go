@@ -72,6 +72,12 @@ func (b *Builder) decode(raw []byte, resource map[string]string) error {
 	return d.emit(b.dst, resource)
 }
 
+// MaxStrings caps a profile's string table: each entry costs far more in
+// memory than its bytes on the wire (a 2M-entry table of short strings
+// took 2.9x its raw size), and a million distinct names is already more
+// than any real profile carries (a 1M-sample Go profile has ~10k).
+const MaxStrings = 1 << 20
+
 // rawProfile is the first pass: the top-level fields, with sub-messages
 // kept as slices of the input.
 type rawProfile struct {
@@ -122,6 +128,9 @@ func (rp *rawProfile) scan(raw []byte) error {
 			case 5:
 				rp.functions = append(rp.functions, payload)
 			case 6:
+				if len(rp.strs) == MaxStrings {
+					return fmt.Errorf("string table has more than %d entries (perfadvisor's limit; real profiles hold far fewer)", MaxStrings)
+				}
 				rp.strs = append(rp.strs, payload)
 			}
 		case 13: // comment

@@ -143,3 +143,17 @@ func marshal(t testing.TB, pd pprofile.Profiles) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// A string table over MaxStrings is refused with a clear error before it is
+// materialised.
+func TestStringTableCap(t *testing.T) {
+	var raw []byte
+	entry := []byte{6<<3 | 2, 1, 'x'} // field 6 (string_table), length 1, "x"
+	raw = append(raw, 6<<3|2, 0)      // the empty string at index 0
+	for range MaxStrings {
+		raw = append(raw, entry...)
+	}
+	_, err := FromPprofBytes(raw, int64(len(raw))+1, nil)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "string table has more than")
+}
