@@ -13,6 +13,7 @@ import (
 
 	"github.com/perfadvisor/perfadvisor/internal/catalog"
 	"github.com/perfadvisor/perfadvisor/internal/report"
+	"github.com/perfadvisor/perfadvisor/internal/stats"
 )
 
 const (
@@ -474,12 +475,12 @@ func TestCustomRuleNeedsNoEngineChange(t *testing.T) {
 }
 
 func TestWilson(t *testing.T) {
-	lo, hi := wilson(50, 100)
+	lo, hi := stats.Wilson(50, 100)
 	assert.InDelta(t, 0.4038, lo, 1e-4)
 	assert.InDelta(t, 0.5962, hi, 1e-4)
-	lo, hi = wilson(0, 0)
+	lo, hi = stats.Wilson(0, 0)
 	assert.Equal(t, []float64{0, 1}, []float64{lo, hi})
-	lo, _ = wilson(0, 10)
+	lo, _ = stats.Wilson(0, 10)
 	assert.Equal(t, 0.0, lo)
 	assert.False(t, math.IsNaN(hi))
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/perfadvisor/perfadvisor/internal/catalog"
 	"github.com/perfadvisor/perfadvisor/internal/framename"
 	"github.com/perfadvisor/perfadvisor/internal/report"
+	"github.com/perfadvisor/perfadvisor/internal/stats"
 )
 
 // Evaluate returns one Signal per enabled profile rule with attributed CPU in s
@@ -48,7 +49,7 @@ func (a *Analyzer) Evaluate(s *ServiceStats) []report.Signal {
 		if !(enough && share >= rule.Threshold) && active {
 			sev = report.SeverityInfo // raised by metadata alone
 		}
-		lo, hi := wilson(ruleEvents, s.events)
+		lo, hi := stats.Wilson(ruleEvents, s.events)
 		f := report.Finding{
 			Rule:                 rule.ID,
 			Service:              s.Service,
@@ -219,20 +220,6 @@ func (a *Analyzer) metadataFacts(s *ServiceStats, cited []string) []report.Evide
 			Series:      "cpu_sampling_hz", Value: report.Float(round4(s.SamplingHz))})
 	}
 	return out
-}
-
-// wilson is the 95% Wilson score interval of k successes in n trials.
-func wilson(k, n float64) (lo, hi float64) {
-	if n <= 0 {
-		return 0, 1
-	}
-	const z = 1.959963984540054
-	p := clamp01(k / n)
-	z2 := z * z
-	den := 1 + z2/n
-	center := (p + z2/(2*n)) / den
-	half := z * math.Sqrt(p*(1-p)/n+z2/(4*n*n)) / den
-	return clamp01(center - half), clamp01(center + half)
 }
 
 func clamp01(v float64) float64 {
