@@ -25,6 +25,7 @@ type collectorSpec struct {
 	httpPort    int // OTLP/HTTP receiver
 	telPort     int // the collector's own Prometheus metrics (service::telemetry)
 	maxServices int // limits.max_services of the processor; 0 keeps its default
+	pprofPort   int // the pprof extension's endpoint; 0: no pprof extension
 }
 
 // configYAML is the collector configuration of spec. Exporters discard: the
@@ -46,6 +47,9 @@ receivers:
 			fmt.Fprintf(&b, "    limits:\n      max_services: %d\n", s.maxServices)
 		}
 	}
+	if s.pprofPort > 0 {
+		fmt.Fprintf(&b, "extensions:\n  pprof:\n    endpoint: 127.0.0.1:%d\n", s.pprofPort)
+	}
 	fmt.Fprintf(&b, `exporters:
   debug:
     verbosity: basic
@@ -63,8 +67,11 @@ service:
               prometheus:
                 host: 127.0.0.1
                 port: %d
-  pipelines:
 `, s.telPort)
+	if s.pprofPort > 0 {
+		b.WriteString("  extensions: [pprof]\n")
+	}
+	b.WriteString("  pipelines:\n")
 	for _, p := range []string{"profiles", "metrics", "logs"} {
 		fmt.Fprintf(&b, "    %s:\n      receivers: [otlp]\n      processors: %s\n      exporters: [debug]\n", p, procs)
 	}

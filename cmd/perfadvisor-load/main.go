@@ -57,6 +57,7 @@ func run(args []string) error {
 	fs.IntVar(&o.maxServices, "max-services", 0, "the processor's limits.max_services (0: its default)")
 	fs.DurationVar(&o.metricsEvery, "metrics-interval", 10*time.Second, "fleet metrics for every service this often (0: none)")
 	fs.IntVar(&o.workers, "workers", 32, "concurrent senders")
+	fs.StringVar(&o.pprofDir, "pprof-dir", "", "paired: run both collectors with the pprof extension and write round 1's CPU profiles (over the measured time) and heap profiles (at its end) here")
 	fs.IntVar(&o.maxFixtureKB, "max-fixture-kb", 64, "use only fixtures whose single-service request is at most this many KB (0: all)")
 	fs.DurationVar(&o.sampleEvery, "sample", 0, "/proc sampling interval (default 1s; soak 10s)")
 	fs.Float64Var(&o.soakMaxGrowth, "soak-max-growth-mb", 16, "soak fails when RSS grows more than this over the second half")

@@ -30,6 +30,7 @@ type options struct {
 	floodMaxRSS    float64 // MB
 	maxFixtureKB   int     // 0: every fixture
 	keepDir        bool
+	pprofDir       string // paired: CPU and heap profiles of round 1's collectors go here
 	stopGrace      time.Duration
 	readyTimeout   time.Duration
 	out            io.Writer
@@ -100,13 +101,17 @@ func (o *options) fleetOf(ctx context.Context, specs []collectorSpec) ([]*collec
 
 // specs returns collectors named by names; "with" has perfadvisor.
 func (o *options) specs(names ...string) ([]collectorSpec, error) {
-	ports, err := freePorts(2 * len(names))
+	ports, err := freePorts(3 * len(names))
 	if err != nil {
 		return nil, err
 	}
 	var out []collectorSpec
 	for i, n := range names {
-		out = append(out, collectorSpec{name: n, withAdvisor: n == "with", httpPort: ports[2*i], telPort: ports[2*i+1], maxServices: o.maxServices})
+		s := collectorSpec{name: n, withAdvisor: n == "with", httpPort: ports[3*i], telPort: ports[3*i+1], maxServices: o.maxServices}
+		if o.pprofDir != "" {
+			s.pprofPort = ports[3*i+2]
+		}
+		out = append(out, s)
 	}
 	return out, nil
 }
@@ -207,7 +212,7 @@ func (o *options) paired(ctx context.Context) error {
 	o.printf("fixtures: %s\n", strings.Join(names, " "))
 	var rs []roundResult
 	for r := 1; r <= o.rounds; r++ {
-		res, err := o.pairedRound(ctx, ts)
+		res, err := o.pairedRound(ctx, ts, r == 1 && o.pprofDir != "")
 		if err != nil {
 			return fmt.Errorf("round %d: %w", r, err)
 		}
@@ -231,7 +236,7 @@ func (o *options) paired(ctx context.Context) error {
 
 func ratio(a, b float64) float64 { return a / b }
 
-func (o *options) pairedRound(ctx context.Context, ts []template) (roundResult, error) {
+func (o *options) pairedRound(ctx context.Context, ts []template, profile bool) (roundResult, error) {
 	specs, err := o.specs("with", "without")
 	if err != nil {
 		return roundResult{}, err
@@ -257,8 +262,18 @@ func (o *options) pairedRound(ctx context.Context, ts []template) (roundResult, 
 	if err := firstErr(err0, err1); err != nil {
 		return roundResult{}, err
 	}
+	var profiled chan error
+	if profile {
+		profiled = make(chan error, 1)
+		go func() { profiled <- o.profileCollectors(ctx, cs, o.duration-2*time.Second) }()
+	}
 	if err := sleepCtx(ctx, o.duration); err != nil {
 		return roundResult{}, err
+	}
+	if profiled != nil {
+		if err := <-profiled; err != nil {
+			return roundResult{}, err
+		}
 	}
 	w1, err0 := readProc(cs[0].pid())
 	n1, err1 := readProc(cs[1].pid())
