@@ -54,7 +54,11 @@ func New(cfg *Config, mode Mode, defaultService string) (*Advisor, error) {
 	if err != nil {
 		return nil, err
 	}
-	an, err := attribution.New(cat, cfg.analyzerOptions(defaultService))
+	opts := cfg.analyzerOptions(defaultService)
+	if mode == Live {
+		opts.ProfilesPerWindow = cfg.AnalysisBudget.ProfilesPerWindow
+	}
+	an, err := attribution.New(cat, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +120,9 @@ func (a *Advisor) JudgeWindow(w *attribution.Window, end time.Time) Judgement {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	if a.mode == Live {
+		a.analyzer.NoteJudged(w)
+	}
 	var j Judgement
 	for _, name := range names {
 		st := w.Services[name]

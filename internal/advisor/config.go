@@ -59,6 +59,8 @@ type Config struct {
 	Limits LimitsConfig `mapstructure:"limits"`
 	// Symbolization names native frames sent as bare addresses (the OTel eBPF profiler's).
 	Symbolization SymbolizationConfig `mapstructure:"symbolization"`
+	// AnalysisBudget bounds the engine's work per service and window (collector only).
+	AnalysisBudget AnalysisBudgetConfig `mapstructure:"analysis_budget"`
 
 	_ struct{} // prevent unkeyed literals
 }
@@ -94,6 +96,7 @@ func Default() *Config {
 			MaxFiles:       symbolize.DefaultMaxFiles,
 			MaxSymbolBytes: symbolize.DefaultMaxSymbolBytes,
 		},
+		AnalysisBudget: AnalysisBudgetConfig{ProfilesPerWindow: DefaultProfilesPerWindow},
 		Limits: LimitsConfig{
 			MaxServices:       1000,
 			MaxEvidenceStacks: attribution.DefaultMaxEvidenceStacks,
@@ -116,6 +119,21 @@ type SymbolizationConfig struct {
 	// MaxSymbolBytes bounds the memory the kept symbols take.
 	MaxSymbolBytes int64 `mapstructure:"max_symbol_bytes"`
 }
+
+// AnalysisBudgetConfig: how many of a service's profiles per window the
+// collector walks in full. Beyond it a random fraction is walked and weighted
+// (shares unbiased, CPU seconds estimated), so the processor's CPU stays
+// bounded however many replicas send; the coverage note says so. The CLI
+// always walks everything.
+type AnalysisBudgetConfig struct {
+	// ProfilesPerWindow per service; 0 walks every profile.
+	ProfilesPerWindow int64 `mapstructure:"profiles_per_window"`
+}
+
+// DefaultProfilesPerWindow: two profiles a second over a 60 s window, each of
+// thousands of samples, is far more than a share needs; a service of 30
+// replicas sending every 15 s stays under it.
+const DefaultProfilesPerWindow = 120
 
 // ValidationConfig tunes the comparison of a service's versions.
 type ValidationConfig struct {
@@ -179,6 +197,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MinSamples < 0 {
 		add("min_samples must be 0 or more (got %d)", c.MinSamples)
+	}
+	if c.AnalysisBudget.ProfilesPerWindow < 0 {
+		add("analysis_budget.profiles_per_window must be 0 (walk every profile) or more (got %d); %d is the default", c.AnalysisBudget.ProfilesPerWindow, DefaultProfilesPerWindow)
 	}
 	if !(c.MaxSamplingHz > 0) {
 		add("max_sampling_hz must be more than 0 (got %v); the guide's ceiling is 19", c.MaxSamplingHz)

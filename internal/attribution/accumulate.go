@@ -36,6 +36,8 @@ func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
 			}
 		}
 	}
+	// weights: each service's weight in this request (0: sampled out), decided once.
+	var weights []serviceWeight
 	for ri, rp := range pd.ResourceProfiles().All() {
 		name := names[ri]
 		for _, sp := range rp.ScopeProfiles().All() {
@@ -47,6 +49,12 @@ func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
 					w.DroppedServices++
 					continue
 				}
+				var weight float64
+				weights, weight = a.weightOf(weights, ss, w)
+				if weight == 0 {
+					continue
+				}
+				ss.weight = weight
 				t := m.typeOf(p)
 				k := t.kind(withNanos[name])
 				if k == kindSkip {

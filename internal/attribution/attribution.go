@@ -41,6 +41,10 @@ type Options struct {
 	MaxStackDepth int
 	// Symbolizer names native frames sent as bare addresses (nil: they stay unnamed).
 	Symbolizer Symbolizer
+	// ProfilesPerWindow is the analysis budget: beyond this many profiles of
+	// a service in a window, a weighted random fraction is walked (budget.go).
+	// 0 walks every profile (the CLI).
+	ProfilesPerWindow int64
 }
 
 func (o Options) withDefaults() Options {
@@ -71,11 +75,12 @@ func (o Options) withDefaults() Options {
 // Analyzer classifies each unique function once (cached across profiles) and
 // attributes samples through per-stack rule bitmasks. Safe for concurrent use.
 type Analyzer struct {
-	cat   *catalog.Catalog
-	opts  Options
-	rules []*compiledRule // enabled profile rules; bit i = rules[i]
-	tags  []tagInfo       // global tag bits
-	cache *fnCache
+	cat    *catalog.Catalog
+	opts   Options
+	rules  []*compiledRule // enabled profile rules; bit i = rules[i]
+	tags   []tagInfo       // global tag bits
+	cache  *fnCache
+	budget budget
 }
 
 type compiledRule struct {
@@ -158,6 +163,7 @@ func New(cat *catalog.Catalog, opts Options) (*Analyzer, error) {
 		a.rules = append(a.rules, cr)
 	}
 	a.cache = newFnCache(a.opts.MaxFunctions)
+	a.budget = budget{perWindow: a.opts.ProfilesPerWindow}
 	return a, nil
 }
 
@@ -168,6 +174,8 @@ type Window struct {
 	DroppedProfiles int64 // profiles rejected as invalid (bad indices, ...)
 	// TruncatedStacks counts stacks deeper than MaxStackDepth (classified on the root side).
 	TruncatedStacks int64
+	// SampledOut counts the service requests the analysis budget left unwalked.
+	SampledOut int64
 }
 
 // NewWindow returns an empty Window.
@@ -181,6 +189,11 @@ type ServiceStats struct {
 	CPUSamples int64   // CPU sample events
 	Start, End time.Time
 	Rules      map[string]*RuleStats // by rule id; only rules with attributed CPU
+	// Profiles counts the requests that brought profiles of this service;
+	// Walked of them were attributed, SampledOut left to the analysis budget.
+	Profiles, Walked, SampledOut int64
+	weight                       float64 // the profile being walked stands for this many
+	weights                      float64 // sum of the walked requests' weights
 	// Metadata facts (profiler_overhead evidence).
 	BlockProfile, MutexProfile bool
 	SamplingHz                 float64

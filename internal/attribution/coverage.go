@@ -26,7 +26,7 @@ func (a *Analyzer) Coverage(st *ServiceStats) Coverage {
 	if st == nil {
 		return Coverage{Reason: "no profiles"}
 	}
-	c := Coverage{CPUSamples: st.CPUSamples, CPUSeconds: st.CPUValue / 1e9, Runtimes: st.runtimes()}
+	c := Coverage{CPUSamples: st.CPUSamples, CPUSeconds: st.CPUValue * st.CPUScale() / 1e9, Runtimes: st.runtimes()}
 	switch {
 	case st.CPUValue <= 0 || st.CPUSamples <= 0:
 		c.Reason = noCPUReason(st)
@@ -38,6 +38,12 @@ func (a *Analyzer) Coverage(st *ServiceStats) Coverage {
 	if st.CPUValue > 0 && st.unnamedCPU/st.CPUValue >= unnamedNoteShare {
 		c.Note = fmt.Sprintf("native frames unsymbolized: %.0f%% of CPU samples run in native code without a name, which native signatures cannot match",
 			100*st.unnamedCPU/st.CPUValue)
+	}
+	if n := st.budgetNote(a.budget.perWindow); n != "" {
+		if c.Note != "" {
+			c.Note += "; "
+		}
+		c.Note += n
 	}
 	return c
 }

@@ -110,6 +110,9 @@ func (m *message) cpu(p pprofile.Profile, k kind, t profileType, ss *ServiceStat
 		if weight == 0 {
 			continue
 		}
+		// Under the analysis budget a walked profile stands for the unwalked
+		// (budget.go); its events stay the samples really read.
+		weight *= ss.weight
 		for j := 0; j < ts.Len(); j++ {
 			t := ts.At(j)
 			if acc.minT == 0 || t < acc.minT {

@@ -98,7 +98,7 @@ func (e *engine) processProfiles(_ context.Context, pd pprofile.Profiles) (pprof
 	began := time.Now()
 	wall := e.now()
 	groups, newest := e.route(pd, wall)
-	var invalid, overServices int64
+	var invalid, overServices, sampledOut int64
 	// Oldest window first: if max_open_windows forces an eviction, it takes a
 	// window this batch has finished with, not one it is about to fill.
 	for _, g := range groups {
@@ -121,12 +121,13 @@ func (e *engine) processProfiles(_ context.Context, pd pprofile.Profiles) (pprof
 			}
 			e.mu.Unlock()
 			ran := w.Accumulate(wall, func(st *attribution.Window) {
-				dp, ds := st.DroppedProfiles, st.DroppedServices
+				dp, ds, so := st.DroppedProfiles, st.DroppedServices, st.SampledOut
 				if err := e.accumulate(part, st, g.version, versions); err != nil {
 					e.logger.Debug("perfadvisor: profiles partly analysed", zap.Error(err))
 				}
 				invalid += st.DroppedProfiles - dp
 				overServices += st.DroppedServices - ds
+				sampledOut += st.SampledOut - so
 			})
 			if ran {
 				break
@@ -141,6 +142,7 @@ func (e *engine) processProfiles(_ context.Context, pd pprofile.Profiles) (pprof
 	e.mu.Unlock()
 	e.tel.drop(reasonInvalidProfile, invalid)
 	e.tel.drop(reasonMaxServices, overServices)
+	e.tel.sampled(sampledOut)
 	e.tel.analysed(int64(pd.ProfileCount()), int64(pd.SampleCount()), time.Since(began))
 	return pd, nil
 }

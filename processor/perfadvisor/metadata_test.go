@@ -113,12 +113,18 @@ func TestSelfTelemetryMatchesMetadata(t *testing.T) {
 	set.TelemetrySettings = tel.NewTelemetrySettings()
 	cfg := testConfig()
 	cfg.For = 0
+	cfg.AnalysisBudget.ProfilesPerWindow = 1
 	h := newHarness(t, cfg, set)
 	ctx := context.Background()
 	require.NoError(t, h.profiles.ConsumeProfiles(ctx, buildProfiles(profileSpec{service: "search", at: t0, regex: 40, work: 60})))
 	bad := buildProfiles(profileSpec{service: "broken", at: t0, work: 10})
 	bad.ResourceProfiles().At(0).ScopeProfiles().At(0).Profiles().At(0).Samples().At(0).SetStackIndex(1 << 20)
 	require.NoError(t, h.profiles.ConsumeProfiles(ctx, bad))
+	// A service over the analysis budget (1 profile per window in this
+	// config; "search" sends one) is thinned: profiles_sampled_out.
+	for range 12 {
+		require.NoError(t, h.profiles.ConsumeProfiles(ctx, buildProfiles(profileSpec{service: "busy", at: t0, work: 60})))
+	}
 	require.NoError(t, h.profiles.ConsumeProfiles(ctx, buildProfiles(profileSpec{service: "search", at: t0.Add(cfg.Window + time.Second), work: 1})))
 	h.sched.fire()
 

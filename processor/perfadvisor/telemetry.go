@@ -30,12 +30,13 @@ const (
 
 // selfTelemetry is the processor's own metrics, through the collector's MeterProvider.
 type selfTelemetry struct {
-	profiles  metric.Int64Counter
-	samples   metric.Int64Counter
-	raised    metric.Int64Counter
-	dropped   metric.Int64Counter
-	notJudged metric.Int64Counter
-	duration  metric.Float64Histogram
+	profiles   metric.Int64Counter
+	samples    metric.Int64Counter
+	raised     metric.Int64Counter
+	dropped    metric.Int64Counter
+	notJudged  metric.Int64Counter
+	sampledOut metric.Int64Counter
+	duration   metric.Float64Histogram
 }
 
 func newSelfTelemetry(set component.TelemetrySettings) (*selfTelemetry, error) {
@@ -59,6 +60,10 @@ func newSelfTelemetry(set component.TelemetrySettings) (*selfTelemetry, error) {
 		metric.WithDescription("Service windows whose profiles could not be judged (no CPU samples the engine reads, too few), by reason: silence there is not health."),
 		metric.WithUnit("{service}"))
 	err = errors.Join(err, e)
+	t.sampledOut, e = m.Int64Counter("otelcol_processor_perfadvisor_profiles_sampled_out",
+		metric.WithDescription("Service requests whose profiles the analysis budget left unwalked; the walked ones are weighted to stand for them."),
+		metric.WithUnit("{request}"))
+	err = errors.Join(err, e)
 	t.duration, e = m.Float64Histogram("otelcol_processor_perfadvisor_analysis_duration",
 		metric.WithDescription("Time spent attributing one batch of profiles."), metric.WithUnit("s"))
 	err = errors.Join(err, e)
@@ -77,6 +82,12 @@ func (t *selfTelemetry) analysed(profiles, samples int64, took time.Duration) {
 	t.profiles.Add(ctx, profiles)
 	t.samples.Add(ctx, samples)
 	t.duration.Record(ctx, took.Seconds())
+}
+
+func (t *selfTelemetry) sampled(n int64) {
+	if n > 0 {
+		t.sampledOut.Add(context.Background(), n)
+	}
 }
 
 func (t *selfTelemetry) notJudgedWindow(reason string) {

@@ -51,16 +51,17 @@ func (c *cpuTotals) add(name string, ss *attribution.ServiceStats, end time.Time
 		st = &serviceTotals{start: pcommon.NewTimestampFromTime(wall)}
 		c.services[name] = st
 	}
-	st.seconds += nonNegative(ss.CPUValue) / 1e9
+	scale := ss.CPUScale() // under the analysis budget, CPU is an estimate of all requests
+	st.seconds += nonNegative(ss.CPUValue*scale) / 1e9
 	for id, rs := range ss.Rules {
 		i, ok := slices.BinarySearchFunc(st.rules, id, func(rt ruleTotal, id string) int { return strings.Compare(rt.id, id) })
 		if !ok {
 			st.rules = slices.Insert(st.rules, i, ruleTotal{id: id, start: pcommon.NewTimestampFromTime(wall)})
 		}
-		st.rules[i].seconds += nonNegative(rs.CPUValue) / 1e9
+		st.rules[i].seconds += nonNegative(rs.CPUValue*scale) / 1e9
 	}
 	if !end.Before(st.coresAt) {
-		st.cores, st.coresAt = nonNegative(ss.CPUValue)/1e9/window.Seconds(), end
+		st.cores, st.coresAt = nonNegative(ss.CPUValue*scale)/1e9/window.Seconds(), end
 	}
 	return true
 }
