@@ -16,6 +16,30 @@ func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
 	if w.Services == nil {
 		w.Services = map[string]*ServiceStats{}
 	}
+	// Services first, and the analysis budget's decision for each: a
+	// request whose services are all sampled out costs no more than this.
+	names := make([]string, pd.ResourceProfiles().Len())
+	var weights []serviceWeight
+	walk := false
+	for ri, rp := range pd.ResourceProfiles().All() {
+		names[ri] = a.ServiceOf(pd.Dictionary(), rp)
+		if !hasProfiles(rp) {
+			continue
+		}
+		// Every service that sent a profile gets an entry, so that one
+		// whose profiles cannot be judged is reported, not forgotten.
+		ss := w.service(names[ri], a.opts.MaxServices)
+		if ss == nil {
+			walk = true // its profiles are counted as dropped below
+			continue
+		}
+		var weight float64
+		weights, weight = a.weightOf(weights, ss, w)
+		walk = walk || weight > 0
+	}
+	if !walk {
+		return nil
+	}
 	m := getMessage(a, pd.Dictionary())
 	defer putMessage(m)
 	m.notePIDs(pd.ResourceProfiles())
@@ -24,10 +48,8 @@ func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
 	// A Go pprof CPU profile arrives as two profiles (samples/count and
 	// cpu/nanoseconds) over the same samples: per service, count them once.
 	withNanos := map[string]bool{}
-	names := make([]string, pd.ResourceProfiles().Len())
 	for ri, rp := range pd.ResourceProfiles().All() {
-		name := a.ServiceOf(pd.Dictionary(), rp)
-		names[ri] = name
+		name := names[ri]
 		for _, sp := range rp.ScopeProfiles().All() {
 			for _, p := range sp.Profiles().All() {
 				if m.typeOf(p).kind(false) == kindCPUNanos {
@@ -36,14 +58,10 @@ func (a *Analyzer) Accumulate(pd pprofile.Profiles, w *Window) error {
 			}
 		}
 	}
-	// weights: each service's weight in this request (0: sampled out), decided once.
-	var weights []serviceWeight
 	for ri, rp := range pd.ResourceProfiles().All() {
 		name := names[ri]
 		for _, sp := range rp.ScopeProfiles().All() {
 			for pi, p := range sp.Profiles().All() {
-				// Every service that sent a profile gets an entry, so that one
-				// whose profiles cannot be judged is reported, not forgotten.
 				ss := w.service(name, a.opts.MaxServices)
 				if ss == nil {
 					w.DroppedServices++
@@ -109,4 +127,13 @@ func (w *Window) service(name string, max int) *ServiceStats {
 	ss := &ServiceStats{Service: name, Rules: map[string]*RuleStats{}}
 	w.Services[name] = ss
 	return ss
+}
+
+func hasProfiles(rp pprofile.ResourceProfiles) bool {
+	for _, sp := range rp.ScopeProfiles().All() {
+		if sp.Profiles().Len() > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -14,9 +14,10 @@ import (
 //
 // The fraction comes from the previous judged window (profiles seen there
 // over the budget), so the walked profiles are spread evenly over a window
-// rather than being its first ones; within a window, a service that sends
-// more than twice its budget (traffic grew, or its first window) is thinned
-// further, halving for each further budget's worth of walked profiles.
+// rather than being its first ones. Within a window, a service with no
+// history that reaches its budget, or one with history that reaches twice
+// it (traffic grew), is thinned further, halving for each further half
+// budget walked.
 // A request's profiles of one service count as one (a Go CPU profile comes
 // as two over the same samples).
 
@@ -36,14 +37,18 @@ func (a *Analyzer) admit(ss *ServiceStats) float64 {
 		ss.Walked++
 		return 1
 	}
-	k := 1.0
+	k, guard := 1.0, b.perWindow
 	b.mu.RLock()
-	if n := b.seen[ss.Service]; n > b.perWindow {
-		k = float64(n) / float64(b.perWindow)
+	if n, ok := b.seen[ss.Service]; ok {
+		guard = 2 * b.perWindow // the fraction is known: only a surge is thinned further
+		if n > b.perWindow {
+			k = float64(n) / float64(b.perWindow)
+		}
 	}
 	b.mu.RUnlock()
-	if over := ss.Walked/b.perWindow - 1; over > 0 {
-		k *= float64(uint64(1) << min(over, 32))
+	if ss.Walked >= guard {
+		// Halve for each further half budget walked.
+		k *= float64(uint64(1) << min(1+2*(ss.Walked-guard)/b.perWindow, 32))
 	}
 	if k <= 1 {
 		ss.Walked++
