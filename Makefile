@@ -60,9 +60,11 @@ $(COLLECTOR): $(COLLECTOR_SRCS) | $(BUILDER)
 	$(BUILDER) --config=builder-config.yaml
 
 LOAD       := $(GO) run ./cmd/perfadvisor-load -collector $(COLLECTOR)
-LOAD_FLAGS ?= -services 10 -rate 200 -warmup 10s -duration 25s -rounds 3
+# The warm-up outlasts the first 60 s window: the analysis budget learns each
+# service's rate from it, and a collector lives in the windows after.
+LOAD_FLAGS ?= -services 10 -rate 200 -warmup 75s -duration 30s -rounds 3
 
-## load: two collectors (with and without perfadvisor) on the same OTLP load; CPU and RSS ratios (~2 min)
+## load: two collectors (with and without perfadvisor) on the same OTLP load; CPU and RSS ratios (~5.5 min)
 load: $(COLLECTOR)
 	$(LOAD) -mode paired $(LOAD_FLAGS)
 
