@@ -79,21 +79,22 @@ func (b *Builder) decode(raw []byte, resource map[string]string) error {
 const MaxStrings = 1 << 20
 
 // rawProfile is the first pass: the top-level fields, with sub-messages
-// kept as slices of the input.
+// kept as slices of the input (samples are only counted, and read again).
 type rawProfile struct {
 	sampleTypes                                 [][2]uint64
-	samples, mappings, locations, functions     [][]byte
+	raw                                         []byte // the samples are read from it again
+	nSamples                                    int
+	mappings, locations, functions              [][]byte
 	strs                                        [][]byte
 	dropFrames, keepFrames, docURL, defaultType uint64
 	comments                                    []uint64
 	timeNanos, durationNanos, period            int64
 	periodType                                  [2]uint64
 	hasPeriodType                               bool
-	size                                        int // input bytes
 }
 
 func (rp *rawProfile) scan(raw []byte) error {
-	rp.size = len(raw)
+	rp.raw = raw
 	r := wireReader{b: raw}
 	for !r.done() {
 		num, wt, v, payload, err := r.field()
@@ -120,7 +121,7 @@ func (rp *rawProfile) scan(raw []byte) error {
 			}
 			switch num {
 			case 2:
-				rp.samples = append(rp.samples, payload)
+				rp.nSamples++ // kept in raw: a slice per sample cost 24 B each
 			case 3:
 				rp.mappings = append(rp.mappings, payload)
 			case 4:
