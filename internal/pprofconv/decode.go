@@ -10,8 +10,9 @@ import (
 // Builder appends pprof profiles to one OTLP message, keeping its interning
 // maps between calls so several files of one service share a dictionary.
 type Builder struct {
-	dst pprofile.Profiles
-	in  *interner
+	dst  pprofile.Profiles
+	in   *interner
+	keep KeepSamples // nil: every profile gets its samples
 }
 
 // NewBuilder indexes dst's dictionary, which must be valid.
@@ -69,7 +70,7 @@ func (b *Builder) decode(raw []byte, resource map[string]string) error {
 	if err := d.tables(); err != nil {
 		return fmt.Errorf("pprof: %w", err)
 	}
-	return d.emit(b.dst, resource)
+	return d.emit(b.dst, resource, d.kept(b.keep))
 }
 
 // MaxStrings caps a profile's string table: each entry costs far more in

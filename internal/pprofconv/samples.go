@@ -19,7 +19,8 @@ type rawLabel struct {
 }
 
 // emit writes the resource, one profile per sample type, and the samples.
-func (d *decoder) emit(dst pprofile.Profiles, resource map[string]string) error {
+// keep, if not nil, selects the profiles that get samples.
+func (d *decoder) emit(dst pprofile.Profiles, resource map[string]string, keep []bool) error {
 	rp := d.rp
 	nTypes := len(rp.sampleTypes)
 	profAttrs, err := d.profileAttributes()
@@ -33,12 +34,14 @@ func (d *decoder) emit(dst pprofile.Profiles, resource map[string]string) error 
 	// per sample type already).
 	out := pprofile.NewProfilesSlice()
 	out.EnsureCapacity(nTypes)
-	for range nTypes {
+	for t := range nTypes {
 		// A valid sample holds a value per type, each at least a byte of
 		// input: the capacity stays within the input's size.
-		out.AppendEmpty().Samples().EnsureCapacity(min(rp.nSamples, len(rp.raw)/nTypes))
+		if ss := out.AppendEmpty().Samples(); keep == nil || keep[t] {
+			ss.EnsureCapacity(min(rp.nSamples, len(rp.raw)/nTypes))
+		}
 	}
-	if err := d.samples(out); err != nil {
+	if err := d.samples(out, keep); err != nil {
 		return err
 	}
 
@@ -79,8 +82,10 @@ func (d *decoder) emit(dst pprofile.Profiles, resource map[string]string) error 
 }
 
 // samples decodes every sample, in input order, into out's profiles: one
-// per sample type, each sample in those where its value is not zero.
-func (d *decoder) samples(out pprofile.ProfilesSlice) error {
+// per sample type, each sample in those where its value is not zero (and
+// that keep selects, if not nil). Every sample is decoded and checked, kept
+// or not.
+func (d *decoder) samples(out pprofile.ProfilesSlice, keep []bool) error {
 	nTypes := len(d.rp.sampleTypes)
 	dst := make([]pprofile.SampleSlice, nTypes)
 	for t := range dst {
@@ -142,7 +147,7 @@ func (d *decoder) samples(out pprofile.ProfilesSlice) error {
 			attrs = d.labelAttributes(labels, attrs)
 		}
 		for t, v := range vals {
-			if v == 0 {
+			if v == 0 || keep != nil && !keep[t] {
 				continue
 			}
 			os := dst[t].AppendEmpty()
