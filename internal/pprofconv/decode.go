@@ -67,11 +67,17 @@ func (b *Builder) decode(raw []byte, resource map[string]string) error {
 		return fmt.Errorf("pprof: %w", err)
 	}
 	d := decoder{in: b.in, rp: &rp}
+	// Most samples of a large profile bring a new stack: size the set once
+	// (bounded, as the sample count comes from the input).
+	b.in.stacks.reserve(min(rp.nSamples, maxStackReserve))
 	if err := d.tables(); err != nil {
 		return fmt.Errorf("pprof: %w", err)
 	}
 	return d.emit(b.dst, resource, d.kept(b.keep))
 }
+
+// maxStackReserve bounds the stacks the decoder makes room for up front.
+const maxStackReserve = 1 << 18
 
 // MaxStrings caps a profile's string table: each entry costs far more in
 // memory than its bytes on the wire (a 2M-entry table of short strings
