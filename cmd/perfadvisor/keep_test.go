@@ -46,9 +46,7 @@ func TestAnalyzeKeepsOnlyUnreadSamplesOut(t *testing.T) {
 			runs = append(runs, groups[d])
 		}
 	}
-	large := filepath.Join(t.TempDir(), "large.pb.gz")
-	writeLargeProfile(t, large, 20_000)
-	runs = append(runs, []string{large})
+	runs = append(runs, extraKeepInputs(t)...)
 	for _, files := range runs {
 		for _, format := range []string{"json", "text"} {
 			args := append([]string{"analyze", "--format", format, "--service", "svc"}, files...)
