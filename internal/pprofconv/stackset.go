@@ -35,6 +35,9 @@ func newStackSet(tab pprofile.StackSlice) *stackSet {
 
 // reserve makes room for n more entries, the table at most half full.
 func (s *stackSet) reserve(n int) {
+	if n > 1 {
+		s.tab.EnsureCapacity(s.tab.Len() + n)
+	}
 	size := 64
 	for size < 2*(s.n+n) {
 		size <<= 1
