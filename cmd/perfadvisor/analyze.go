@@ -7,7 +7,9 @@ import (
 	"strconv"
 
 	"github.com/perfadvisor/perfadvisor/internal/advisor"
+	"github.com/perfadvisor/perfadvisor/internal/attribution"
 	"github.com/perfadvisor/perfadvisor/internal/inputfile"
+	"github.com/perfadvisor/perfadvisor/internal/pprofconv"
 	"github.com/perfadvisor/perfadvisor/internal/report"
 )
 
@@ -31,6 +33,9 @@ func cmdAnalyze(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// analyze only accumulates: samples the engine never reads (a Go CPU
+	// profile's samples/count beside cpu/nanoseconds) need not be built.
+	s.keep = analyzeKeep
 	gates, err := s.gates(failOn, false, true)
 	if err != nil {
 		return err
@@ -51,12 +56,18 @@ func cmdAnalyze(args []string, stdout io.Writer) error {
 	return checkAnalyzeGates(gates, res)
 }
 
+// analyzeKeep selects the pprof samples analyze decodes (a variable so the
+// tests can hold the result to that of decoding them all).
+var analyzeKeep pprofconv.KeepSamples = attribution.SampleTypesRead
+
 // session is one command's configuration and input options.
 type session struct {
 	cfg     *advisor.Config
 	service string // --service: names data without a service attribute
 	force   inputfile.Format
 	lim     inputfile.Limits
+	// keep: the pprof samples worth decoding into pdata, nil for all.
+	keep pprofconv.KeepSamples
 }
 
 // inputFlags adds the flags of every command that reads input files.

@@ -21,7 +21,7 @@ func (s *session) read(arg string) (*inputfile.File, error) {
 			name, path = arg[:i], arg[i+1:]
 		}
 	}
-	f, err := inputfile.Read(path, s.force, s.lim)
+	f, err := inputfile.ReadKeeping(path, s.force, s.lim, s.keep)
 	if err != nil || name == "" {
 		return f, err
 	}

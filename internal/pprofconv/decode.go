@@ -10,8 +10,9 @@ import (
 // Builder appends pprof profiles to one OTLP message, keeping its interning
 // maps between calls so several files of one service share a dictionary.
 type Builder struct {
-	dst pprofile.Profiles
-	in  *interner
+	dst  pprofile.Profiles
+	in   *interner
+	keep KeepSamples // nil: every profile gets its samples
 }
 
 // NewBuilder indexes dst's dictionary, which must be valid.
@@ -66,11 +67,17 @@ func (b *Builder) decode(raw []byte, resource map[string]string) error {
 		return fmt.Errorf("pprof: %w", err)
 	}
 	d := decoder{in: b.in, rp: &rp}
+	// Most samples of a large profile bring a new stack: size the set once
+	// (bounded, as the sample count comes from the input).
+	b.in.stacks.reserve(min(rp.nSamples, maxStackReserve))
 	if err := d.tables(); err != nil {
 		return fmt.Errorf("pprof: %w", err)
 	}
-	return d.emit(b.dst, resource)
+	return d.emit(b.dst, resource, d.kept(b.keep))
 }
+
+// maxStackReserve bounds the stacks the decoder makes room for up front.
+const maxStackReserve = 1 << 18
 
 // MaxStrings caps a profile's string table: each entry costs far more in
 // memory than its bytes on the wire (a 2M-entry table of short strings
@@ -79,21 +86,22 @@ func (b *Builder) decode(raw []byte, resource map[string]string) error {
 const MaxStrings = 1 << 20
 
 // rawProfile is the first pass: the top-level fields, with sub-messages
-// kept as slices of the input.
+// kept as slices of the input (samples are only counted, and read again).
 type rawProfile struct {
 	sampleTypes                                 [][2]uint64
-	samples, mappings, locations, functions     [][]byte
+	raw                                         []byte // the samples are read from it again
+	nSamples                                    int
+	mappings, locations, functions              [][]byte
 	strs                                        [][]byte
 	dropFrames, keepFrames, docURL, defaultType uint64
 	comments                                    []uint64
 	timeNanos, durationNanos, period            int64
 	periodType                                  [2]uint64
 	hasPeriodType                               bool
-	size                                        int // input bytes
 }
 
 func (rp *rawProfile) scan(raw []byte) error {
-	rp.size = len(raw)
+	rp.raw = raw
 	r := wireReader{b: raw}
 	for !r.done() {
 		num, wt, v, payload, err := r.field()
@@ -120,7 +128,7 @@ func (rp *rawProfile) scan(raw []byte) error {
 			}
 			switch num {
 			case 2:
-				rp.samples = append(rp.samples, payload)
+				rp.nSamples++ // kept in raw: a slice per sample cost 24 B each
 			case 3:
 				rp.mappings = append(rp.mappings, payload)
 			case 4:

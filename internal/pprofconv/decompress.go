@@ -2,6 +2,7 @@ package pprofconv
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -31,10 +32,15 @@ func Decompress(data []byte, maxBytes int64) ([]byte, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
 	}
+	// An honest single-member file states its size in the trailer: fill a
+	// buffer of that size in one pass. The trailer is only a hint, bounded
+	// by the cap; when the stream disagrees, count first then fill.
+	if out, ok, err := gunzipHinted(data, maxBytes); ok || err != nil {
+		return out, err
+	}
 	// Two passes: the first only counts, so a bomb is refused holding no
 	// more than the decompressor's window, and the second fills a buffer of
 	// exactly the size found (a growing buffer peaks near twice the cap).
-	// Decompressing twice costs less than the decode that follows.
 	n, err := gunzip(data, io.Discard, maxBytes)
 	if err != nil {
 		return nil, err
@@ -44,6 +50,45 @@ func Decompress(data []byte, maxBytes int64) ([]byte, error) {
 		return nil, fmt.Errorf("gzip: the stream changed between reads (%d then %d bytes): %v", n, m, err)
 	}
 	return out.Bytes(), nil
+}
+
+// gunzipHinted decompresses into a buffer of the size the gzip trailer
+// (ISIZE) states, if that is within maxBytes; ok is false when the trailer
+// is absent, over the cap, or not the stream's size (several members, a
+// stream of 4 GiB or more, a lie), and the caller counts instead. A read
+// error is returned as gunzip would return it.
+func gunzipHinted(data []byte, maxBytes int64) (out []byte, ok bool, err error) {
+	if len(data) < 18 { // a 10-byte header and the 8-byte trailer at least
+		return nil, false, nil
+	}
+	hint := int64(binary.LittleEndian.Uint32(data[len(data)-4:]))
+	if hint == 0 || hint > maxBytes {
+		return nil, false, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, false, fmt.Errorf("gzip: %w", err)
+	}
+	defer zr.Close()
+	out = make([]byte, hint)
+	if _, err := io.ReadFull(zr, out); err != nil {
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			return nil, false, nil // shorter than stated
+		}
+		return nil, false, fmt.Errorf("gzip: %w", err)
+	}
+	// The stream must end here; reading on also checks the CRC and size.
+	var one [1]byte
+	switch n, err := zr.Read(one[:]); {
+	case n > 0:
+		return nil, false, nil // longer than stated
+	case err == io.EOF:
+		return out, true, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("gzip: %w", err)
+	}
+	// A reader may return (0, nil): read through the two-pass path.
+	return nil, false, nil
 }
 
 // gunzip writes at most maxBytes of data's decompressed stream to w and

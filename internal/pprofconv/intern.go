@@ -17,7 +17,7 @@ type interner struct {
 	funcs    map[funcKey]int32
 	mappings map[string]int32
 	locs     map[string]int32
-	stacks   map[string]int32
+	stacks   *stackSet
 	attrs    map[string]int32
 	scratch  []byte
 }
@@ -36,7 +36,6 @@ func newInterner(dict pprofile.ProfilesDictionary) (*interner, error) {
 		funcs:    make(map[funcKey]int32, dict.FunctionTable().Len()+64),
 		mappings: map[string]int32{},
 		locs:     make(map[string]int32, dict.LocationTable().Len()+64),
-		stacks:   make(map[string]int32, dict.StackTable().Len()+64),
 		attrs:    map[string]int32{},
 	}
 	if dict.StringTable().Len() == 0 {
@@ -91,12 +90,7 @@ func newInterner(dict pprofile.ProfilesDictionary) (*interner, error) {
 			in.locs[string(b)] = int32(i)
 		}
 	}
-	for i, s := range dict.StackTable().All() {
-		k := string(appendInt32s(in.scratch[:0], s.LocationIndices().AsRaw()))
-		if _, ok := in.stacks[k]; !ok {
-			in.stacks[k] = int32(i)
-		}
-	}
+	in.stacks = newStackSet(dict.StackTable())
 	for i, a := range dict.AttributeTable().All() {
 		k, ok := attrKey(in.scratch[:0], a.KeyStrindex(), a.UnitStrindex(), a.Value())
 		if !ok {
@@ -198,16 +192,7 @@ func (in *interner) location(mapping int32, addr uint64, attrs []int32, lines []
 }
 
 // stack interns a leaf-first list of location indices.
-func (in *interner) stack(locs []int32) int32 {
-	in.scratch = appendInt32s(in.scratch[:0], locs)
-	if i, ok := in.stacks[string(in.scratch)]; ok {
-		return i
-	}
-	i := int32(in.dict.StackTable().Len())
-	in.dict.StackTable().AppendEmpty().LocationIndices().FromRaw(locs)
-	in.stacks[string(in.scratch)] = i
-	return i
-}
+func (in *interner) stack(locs []int32) int32 { return in.stacks.intern(locs) }
 
 func (in *interner) attrStr(key, value string) int32 {
 	k := in.str(key)

@@ -19,26 +19,93 @@ type rawLabel struct {
 }
 
 // emit writes the resource, one profile per sample type, and the samples.
-func (d *decoder) emit(dst pprofile.Profiles, resource map[string]string) error {
-	rp, in := d.rp, d.in
+// keep, if not nil, selects the profiles that get samples.
+func (d *decoder) emit(dst pprofile.Profiles, resource map[string]string, keep []bool) error {
+	rp := d.rp
 	nTypes := len(rp.sampleTypes)
 	profAttrs, err := d.profileAttributes()
 	if err != nil {
 		return fmt.Errorf("pprof: %w", err)
 	}
 
-	// Decode every sample before touching dst, so a bad one adds nothing.
-	stackOf := make([]int32, len(rp.samples))
-	attrsOf := make([][]int32, len(rp.samples))
-	// Every value takes at least a byte of input, so this capacity is bounded
-	// by the input even when many sample types meet many empty samples.
-	values := make([]int64, 0, min(len(rp.samples)*nTypes, rp.size))
-	counts := make([]int, nTypes)
-	var ids []uint64
-	var locs []int32
-	var vals []uint64
+	// Samples go straight into profiles not yet in dst, moved there once
+	// everything decoded: a bad sample adds nothing, and no copy of the
+	// samples is kept on the way (a 1M-sample profile is 1M pdata samples
+	// per sample type already).
+	out := pprofile.NewProfilesSlice()
+	out.EnsureCapacity(nTypes)
+	for t := range nTypes {
+		// A valid sample holds a value per type, each at least a byte of
+		// input: the capacity stays within the input's size.
+		if ss := out.AppendEmpty().Samples(); keep == nil || keep[t] {
+			ss.EnsureCapacity(min(rp.nSamples, len(rp.raw)/nTypes))
+		}
+	}
+	if err := d.samples(out, keep); err != nil {
+		return err
+	}
+
+	type header struct{ typ, unit int32 }
+	types := make([]header, nTypes)
+	var pt header
+	for i, st := range rp.sampleTypes {
+		var err error
+		if types[i].typ, err = d.s(st[0]); err != nil {
+			return fmt.Errorf("pprof: sample type: %w", err)
+		}
+		if types[i].unit, err = d.s(st[1]); err != nil {
+			return fmt.Errorf("pprof: sample type: %w", err)
+		}
+		if rp.hasPeriodType {
+			if pt.typ, err = d.s(rp.periodType[0]); err != nil {
+				return fmt.Errorf("pprof: period type: %w", err)
+			}
+			if pt.unit, err = d.s(rp.periodType[1]); err != nil {
+				return fmt.Errorf("pprof: period type: %w", err)
+			}
+		}
+	}
+	for t, op := range out.All() {
+		op.SampleType().SetTypeStrindex(types[t].typ)
+		op.SampleType().SetUnitStrindex(types[t].unit)
+		op.PeriodType().SetTypeStrindex(pt.typ)
+		op.PeriodType().SetUnitStrindex(pt.unit)
+		op.SetPeriod(rp.period)
+		op.SetTime(pcommon.Timestamp(uint64(max(rp.timeNanos, 0))))
+		op.SetDurationNano(uint64(max(rp.durationNanos, 0)))
+		if len(profAttrs) > 0 {
+			op.AttributeIndices().FromRaw(profAttrs)
+		}
+	}
+	out.MoveAndAppendTo(startResource(dst, resource).Profiles())
+	return nil
+}
+
+// samples decodes every sample, in input order, into out's profiles: one
+// per sample type, each sample in those where its value is not zero (and
+// that keep selects, if not nil). Every sample is decoded and checked, kept
+// or not.
+func (d *decoder) samples(out pprofile.ProfilesSlice, keep []bool) error {
+	nTypes := len(d.rp.sampleTypes)
+	dst := make([]pprofile.SampleSlice, nTypes)
+	for t := range dst {
+		dst[t] = out.At(t).Samples()
+	}
+	var ids, vals []uint64
+	var locs, attrs []int32
 	var labels []rawLabel
-	for si, sb := range rp.samples {
+	top := wireReader{b: d.rp.raw}
+	si := -1
+	for !top.done() {
+		// scan read these bytes already: only the samples are of interest.
+		num, _, _, sb, err := top.field()
+		if err != nil {
+			return fmt.Errorf("pprof: %w", err)
+		}
+		if num != 2 {
+			continue
+		}
+		si++
 		ids, vals, labels = ids[:0], vals[:0], labels[:0]
 		r := wireReader{b: sb}
 		for !r.done() {
@@ -63,6 +130,7 @@ func (d *decoder) emit(dst pprofile.Profiles, resource map[string]string) error 
 		if len(vals) != nTypes {
 			return fmt.Errorf("pprof: sample %d has %d values for %d sample types", si, len(vals), nTypes)
 		}
+		var stack int32
 		if len(ids) > 0 {
 			locs = locs[:0]
 			for _, id := range ids {
@@ -72,67 +140,21 @@ func (d *decoder) emit(dst pprofile.Profiles, resource map[string]string) error 
 				}
 				locs = append(locs, li)
 			}
-			stackOf[si] = in.stack(locs)
+			stack = d.in.stack(locs)
 		}
+		attrs = attrs[:0]
 		if len(labels) > 0 {
-			attrsOf[si] = d.labelAttributes(labels)
+			attrs = d.labelAttributes(labels, attrs)
 		}
 		for t, v := range vals {
-			values = append(values, int64(v))
-			if v != 0 {
-				counts[t]++
-			}
-		}
-	}
-
-	type header struct{ typ, unit int32 }
-	types := make([]header, nTypes)
-	var pt header
-	for i, st := range rp.sampleTypes {
-		var err error
-		if types[i].typ, err = d.s(st[0]); err != nil {
-			return fmt.Errorf("pprof: sample type: %w", err)
-		}
-		if types[i].unit, err = d.s(st[1]); err != nil {
-			return fmt.Errorf("pprof: sample type: %w", err)
-		}
-		if rp.hasPeriodType {
-			if pt.typ, err = d.s(rp.periodType[0]); err != nil {
-				return fmt.Errorf("pprof: period type: %w", err)
-			}
-			if pt.unit, err = d.s(rp.periodType[1]); err != nil {
-				return fmt.Errorf("pprof: period type: %w", err)
-			}
-		}
-	}
-
-	sp := startResource(dst, resource)
-	out := sp.Profiles()
-	out.EnsureCapacity(nTypes)
-	for t := range nTypes {
-		op := out.AppendEmpty()
-		op.SampleType().SetTypeStrindex(types[t].typ)
-		op.SampleType().SetUnitStrindex(types[t].unit)
-		op.PeriodType().SetTypeStrindex(pt.typ)
-		op.PeriodType().SetUnitStrindex(pt.unit)
-		op.SetPeriod(rp.period)
-		op.SetTime(pcommon.Timestamp(uint64(max(rp.timeNanos, 0))))
-		op.SetDurationNano(uint64(max(rp.durationNanos, 0)))
-		if len(profAttrs) > 0 {
-			op.AttributeIndices().FromRaw(profAttrs)
-		}
-		samples := op.Samples()
-		samples.EnsureCapacity(counts[t])
-		for si := range rp.samples {
-			v := values[si*nTypes+t]
-			if v == 0 {
+			if v == 0 || keep != nil && !keep[t] {
 				continue
 			}
-			os := samples.AppendEmpty()
-			os.SetStackIndex(stackOf[si])
-			os.Values().Append(v)
-			if len(attrsOf[si]) > 0 {
-				os.AttributeIndices().FromRaw(attrsOf[si])
+			os := dst[t].AppendEmpty()
+			os.SetStackIndex(stack)
+			os.Values().Append(int64(v))
+			if len(attrs) > 0 {
+				os.AttributeIndices().FromRaw(attrs)
 			}
 		}
 	}
@@ -189,14 +211,13 @@ func (d *decoder) label(b []byte, out []rawLabel) ([]rawLabel, error) {
 
 // labelAttributes groups labels by key, as google/pprof does: string labels
 // by key, then numeric ones; a key with several values becomes a slice.
-func (d *decoder) labelAttributes(labels []rawLabel) []int32 {
+func (d *decoder) labelAttributes(labels []rawLabel, out []int32) []int32 {
 	sort.SliceStable(labels, func(i, j int) bool {
 		if labels[i].num != labels[j].num {
 			return !labels[i].num
 		}
 		return labels[i].key < labels[j].key
 	})
-	out := make([]int32, 0, len(labels))
 	for i := 0; i < len(labels); {
 		j := i + 1
 		for j < len(labels) && labels[j].num == labels[i].num && labels[j].key == labels[i].key {
