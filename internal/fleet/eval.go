@@ -127,11 +127,11 @@ func (s *Store) bounds() (lo, hi int64) {
 	for _, svc := range s.services {
 		for _, st := range svc.streams {
 			l := st.pts.live()
-			if len(l) == 0 {
+			if l.len() == 0 {
 				continue
 			}
-			lo = min(lo, l[0].t)
-			hi = max(hi, l[len(l)-1].t)
+			lo = min(lo, l.time(0))
+			hi = max(hi, l.time(l.len()-1))
 		}
 	}
 	return lo, hi
