@@ -120,6 +120,17 @@ func (p *points) dropBefore(t int64) {
 	}
 }
 
+// dropBeforeKeepOne forgets points older than t but the newest of them: a
+// read from t on still finds the point before its start.
+func (p *points) dropBeforeKeepOne(t int64) {
+	if i := p.live().search(t); i > 1 {
+		p.off += i - 1
+		if p.off >= len(p.t)/2 {
+			p.compact()
+		}
+	}
+}
+
 // between returns the live points with from <= t <= to.
 func (p *points) between(from, to int64) ptView {
 	l := p.live()
