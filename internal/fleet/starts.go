@@ -12,81 +12,90 @@ const maxStartKeys = 256
 // a key byte per point (a few restarts), or a value per point (delta
 // streams, whose start moves with every point).
 type starts struct {
-	one  int64   // every point's start, while keys and all are nil
+	one int64 // every point's start, while wide is nil
+	// wide holds the other forms, behind a pointer so a stream in the
+	// common form spends 16 bytes on its column.
+	wide *wideStarts
+}
+
+type wideStarts struct {
 	keys []uint8 // per point: index into dict
 	dict []int64
 	all  []int64 // per point
 }
 
 func (s *starts) get(i int) int64 {
-	switch {
-	case s.all != nil:
-		return s.all[i]
-	case s.keys != nil:
-		return s.dict[s.keys[i]]
+	switch w := s.wide; {
+	case w == nil:
+		return s.one
+	case w.all != nil:
+		return w.all[i]
+	default:
+		return w.dict[w.keys[i]]
 	}
-	return s.one
 }
 
 // widen moves the column of n points to a form that can hold v.
 func (s *starts) widen(v int64, n int) {
-	switch {
-	case s.all != nil:
-	case s.keys == nil:
+	switch w := s.wide; {
+	case w == nil:
 		if v != s.one {
-			s.keys = make([]uint8, n, n+1) // all key 0
-			s.dict = []int64{s.one, v}
+			s.wide = &wideStarts{keys: make([]uint8, n, n+1), dict: []int64{s.one, v}} // all key 0
 		}
-	case !slices.Contains(s.dict, v):
-		if len(s.dict) < maxStartKeys {
-			s.dict = append(s.dict, v)
+	case w.all != nil:
+	case !slices.Contains(w.dict, v):
+		if len(w.dict) < maxStartKeys {
+			w.dict = append(w.dict, v)
 			return
 		}
-		s.all = make([]int64, n, n+1)
-		for i, k := range s.keys {
-			s.all[i] = s.dict[k]
+		w.all = make([]int64, n, n+1)
+		for i, k := range w.keys {
+			w.all[i] = w.dict[k]
 		}
-		s.keys, s.dict = nil, nil
+		w.keys, w.dict = nil, nil
 	}
 }
 
-func (s *starts) key(v int64) uint8 { return uint8(slices.Index(s.dict, v)) }
+func (w *wideStarts) key(v int64) uint8 { return uint8(slices.Index(w.dict, v)) }
 
 // set makes v the start of point i of n.
 func (s *starts) set(i int, v int64, n int) {
 	s.widen(v, n)
-	switch {
-	case s.all != nil:
-		s.all[i] = v
-	case s.keys != nil:
-		s.keys[i] = s.key(v)
+	switch w := s.wide; {
+	case w == nil:
+	case w.all != nil:
+		w.all[i] = v
+	default:
+		w.keys[i] = w.key(v)
 	}
 }
 
 // insert adds v as the start of a new point i, n points held before.
 func (s *starts) insert(i int, v int64, n int) {
 	s.widen(v, n)
-	switch {
-	case s.all != nil:
-		s.all = insertAt(s.all, i, v)
-	case s.keys != nil:
-		s.keys = insertAt(s.keys, i, s.key(v))
+	switch w := s.wide; {
+	case w == nil:
+	case w.all != nil:
+		w.all = insertAt(w.all, i, v)
+	default:
+		w.keys = insertAt(w.keys, i, w.key(v))
 	}
 }
 
 // drop forgets the first n points, and goes back to one value when the
 // points left all have one start (the points of before a restart aged out).
 func (s *starts) drop(n int) {
-	switch {
-	case s.all != nil:
-		s.all = append(s.all[:0], s.all[n:]...)
-		if len(s.all) > 0 && allEqual(s.all) {
-			*s = starts{one: s.all[0]}
+	switch w := s.wide; {
+	case w == nil:
+	case w.all != nil:
+		w.all = append(w.all[:0], w.all[n:]...)
+		if len(w.all) > 0 && allEqual(w.all) {
+			*s = starts{one: w.all[0]}
 		}
-	case s.keys != nil:
-		s.keys = append(s.keys[:0], s.keys[n:]...)
-		if len(s.keys) > 0 && allEqual(s.keys) {
-			*s = starts{one: s.dict[s.keys[0]]}
+	default:
+		w.keys = append(w.keys[:0], w.keys[n:]...)
+		if len(w.keys) > 0 && allEqual(w.keys) {
+			*s = starts{one: w.dict[w.keys[0]]}
 		}
 	}
 }
