@@ -1,8 +1,8 @@
 package perfadvisor
 
 import (
-	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -16,42 +16,44 @@ func stackEv(share float64, frames ...string) report.Evidence {
 	return report.Evidence{Kind: "stack", Share: report.Float(share), Frames: frames}
 }
 
-func TestVisibleEvidence(t *testing.T) {
+func TestRenderSignals(t *testing.T) {
 	long := strings.Repeat("x", 40)
 	tests := []struct {
-		name       string
-		ev         []report.Evidence
-		max        int
-		wantStacks int // evidence pieces kept
-		wantFrames int // frames of the last piece kept
+		name string
+		ev   []report.Evidence
+		max  int
 	}{
-		{"all fits", []report.Evidence{stackEv(0.5, "a", "b"), stackEv(0.1, "c")}, 100, 2, 1},
-		{"second stack cut", []report.Evidence{stackEv(0.5, long, long), stackEv(0.1, long, long, long)}, 100, 2, 1},
-		{"third never shown", []report.Evidence{stackEv(0.5, long, long), stackEv(0.2, long), stackEv(0.1, long)}, 90, 2, 0},
-		{"first stack cut", []report.Evidence{stackEv(0.5, long, long, long, long), stackEv(0.1, "c")}, 50, 1, 2},
-		{"exactly at the limit", []report.Evidence{{Kind: "series", Series: "s"}, stackEv(0.1, "c")}, 1, 1, 0},
-		{"series and description", []report.Evidence{{Kind: "series", Series: "gc", Value: report.Float(2)}, {Kind: "metadata", Description: "block profiling on"}}, 1024, 2, 0},
+		{"all fits", []report.Evidence{stackEv(0.5, "a", "b"), stackEv(0.1, "c")}, 100},
+		{"cut in the second stack", []report.Evidence{stackEv(0.5, long, long), stackEv(0.1, long, long, long)}, 100},
+		{"cut at a rune", []report.Evidence{stackEv(0.5, strings.Repeat("é", 30))}, 20},
+		{"shorter than the ellipsis", []report.Evidence{stackEv(0.5, long)}, 2},
+		{"series and description", []report.Evidence{{Kind: "series", Series: "gc", Value: report.Float(2)}, {Kind: "metadata", Description: "block profiling on"}}, 1024},
+		{"none", nil, 1024},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := visibleEvidence(tt.ev, tt.max)
-			assert.Equal(t, evidenceString(tt.ev, tt.max), evidenceString(got, tt.max))
-			require.Len(t, got, tt.wantStacks)
-			assert.Len(t, got[len(got)-1].Frames, tt.wantFrames)
-			assert.Equal(t, len(got), cap(got), "no spare room kept")
+			sigs := []report.Signal{{Finding: report.Finding{Evidence: tt.ev}}}
+			renderSignals(sigs, tt.max)
+			got := sigs[0].Finding.Evidence
+			assert.Equal(t, evidenceString(tt.ev, tt.max), evidenceString(got, tt.max), "the event text is the same")
+			if len(tt.ev) == 0 {
+				assert.Empty(t, got)
+				return
+			}
+			require.Len(t, got, 1)
+			assert.LessOrEqual(t, len(got[0].Description), tt.max, "a finding holds at most the limit")
 		})
 	}
 }
 
-// TestVisibleEvidenceRendersTheSame: on random evidence and limits, the cut
-// evidence renders exactly as the full one, and keeps at most one frame
-// past the limit.
-func TestVisibleEvidenceRendersTheSame(t *testing.T) {
+// TestRenderedEvidenceReadsTheSame: on random evidence and limits, the text
+// piece renders exactly as the evidence it replaced.
+func TestRenderedEvidenceReadsTheSame(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 1))
 	word := func() string { return strings.Repeat(string(rune('a'+rng.IntN(26))), 1+rng.IntN(60)) + "é" }
 	for range 2000 {
 		var ev []report.Evidence
-		for range rng.IntN(6) {
+		for range 1 + rng.IntN(6) {
 			switch rng.IntN(4) {
 			case 0:
 				ev = append(ev, report.Evidence{Kind: "series", Series: word(), Value: report.Float(rng.Float64() * 1e6)})
@@ -70,14 +72,34 @@ func TestVisibleEvidenceRendersTheSame(t *testing.T) {
 			}
 		}
 		max := 1 + rng.IntN(400)
-		got := visibleEvidence(ev, max)
+		got := sharedTexts.shared(evidenceString(ev, max))
 		require.Equal(t, evidenceString(ev, max), evidenceString(got, max), "%v at %d", ev, max)
-		frameBytes := 0
-		for _, e := range got {
-			for _, f := range e.Frames {
-				frameBytes += len(f)
-			}
-		}
-		assert.LessOrEqual(t, frameBytes, max+61+len("é"), fmt.Sprint(got))
 	}
+}
+
+func TestEvidenceTextsAreShared(t *testing.T) {
+	ev := []report.Evidence{stackEv(0.5, "main.handler", "regexp.MustCompile")}
+	a := []report.Signal{{Finding: report.Finding{Evidence: ev}}}
+	b := []report.Signal{{Finding: report.Finding{Evidence: ev}}}
+	renderSignals(a, 1024)
+	renderSignals(b, 1024)
+	assert.Same(t, &a[0].Finding.Evidence[0], &b[0].Finding.Evidence[0], "one copy for two services")
+
+	// Once no finding holds a text, it leaves the table.
+	sharedTexts.shared("a text no finding keeps")
+	for range 100 { // cleanups run on their own goroutine after a collection
+		runtime.GC()
+		runtime.Gosched()
+		sharedTexts.mu.Lock()
+		_, held := sharedTexts.m["a text no finding keeps"]
+		sharedTexts.mu.Unlock()
+		if !held {
+			break
+		}
+	}
+	sharedTexts.mu.Lock()
+	defer sharedTexts.mu.Unlock()
+	assert.NotContains(t, sharedTexts.m, "a text no finding keeps")
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(b)
 }

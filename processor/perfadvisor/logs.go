@@ -224,7 +224,7 @@ func describeLevel(f report.Finding, level float64) string {
 	}
 }
 
-// The pieces of an evidence string; visibleEvidence counts with them too.
+// The pieces of an evidence string.
 const (
 	pieceSep    = " | "
 	frameSep    = ";"
