@@ -3,7 +3,6 @@ package catalog
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -18,10 +17,8 @@ type Pattern struct {
 	File string `mapstructure:"file" yaml:"file,omitempty" json:"file,omitempty"`
 	Set  string `mapstructure:"set" yaml:"set,omitempty" json:"set,omitempty"`
 
-	name, file *regexp.Regexp
-	// namePrefix: a literal every match of an anchored name pattern starts
-	// with, checked before running the regexp (most frames fail here).
-	namePrefix string
+	// name, file: shared compiled matchers (matcher.go), nil until compiled.
+	name, file *matcher
 }
 
 // UnmarshalText lets config decoders (mapstructure's text hook) take a string.
@@ -89,15 +86,12 @@ func (p *Pattern) compile() error {
 	}
 	var err error
 	if p.Name != "" {
-		if p.name, err = regexp.Compile(p.Name); err != nil {
+		if p.name, err = sharedMatcher(p.Name); err != nil {
 			return fmt.Errorf("name %q: %w", p.Name, err)
-		}
-		if strings.HasPrefix(p.Name, "^") {
-			p.namePrefix, _ = p.name.LiteralPrefix()
 		}
 	}
 	if p.File != "" {
-		if p.file, err = regexp.Compile(p.File); err != nil {
+		if p.file, err = sharedMatcher(p.File); err != nil {
 			return fmt.Errorf("file %q: %w", p.File, err)
 		}
 	}
@@ -112,13 +106,10 @@ func (p *Pattern) Match(name, file string) bool {
 			return false
 		}
 	}
-	if p.namePrefix != "" && !strings.HasPrefix(name, p.namePrefix) {
+	if p.name != nil && !p.name.match(name) {
 		return false
 	}
-	if p.name != nil && !p.name.MatchString(name) {
-		return false
-	}
-	if p.file != nil && !p.file.MatchString(file) {
+	if p.file != nil && !p.file.match(file) {
 		return false
 	}
 	return true

@@ -127,11 +127,11 @@ func (s *Store) bounds() (lo, hi int64) {
 	for _, svc := range s.services {
 		for _, st := range svc.streams {
 			l := st.pts.live()
-			if len(l) == 0 {
+			if l.len() == 0 {
 				continue
 			}
-			lo = min(lo, l[0].t)
-			hi = max(hi, l[len(l)-1].t)
+			lo = min(lo, l.time(0))
+			hi = max(hi, l.time(l.len()-1))
 		}
 	}
 	return lo, hi
@@ -186,6 +186,11 @@ func (s *Store) Evaluate(now time.Time) []report.Signal {
 func (s *Store) forget(now int64) {
 	horizon := max(s.cfg.Window, s.cfg.LongWindow+spikeHistoryPad, s.cfg.GrowthWindow)
 	cut := now - int64(2*horizon)
+	// Live CPU reads (Evaluate, then Usage at the same or a later time) start
+	// at now-horizon at the earliest and use one point before their start,
+	// so older CPU points are never read again; cross-signal streams stay
+	// (Evidence reads all that is held). A stream empties exactly as before.
+	cpuCut := now - int64(horizon)
 	for name, t := range s.profiled {
 		if t < cut {
 			delete(s.profiled, name)
@@ -195,6 +200,9 @@ func (s *Store) forget(now int64) {
 		for h, st := range svc.streams {
 			before := st.pts.len()
 			st.pts.dropBefore(cut)
+			if st.class.class == classCPU && !s.keepOldCPU {
+				st.pts.dropBeforeKeepOne(cpuCut)
+			}
 			s.points -= int64(before - st.pts.len())
 			if st.pts.len() == 0 {
 				delete(svc.streams, h)

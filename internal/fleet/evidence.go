@@ -45,8 +45,9 @@ func (svc *service) auxMean(kind auxKind, from, to int64) (float64, series, bool
 func (svc *service) meanOfLevels(kind auxKind, from, to int64) (float64, bool) {
 	var vals []float64
 	for _, st := range svc.streamsOf(classAux, kind) {
-		for _, p := range st.pts.between(from, to) {
-			vals = append(vals, p.v)
+		pts := st.pts.between(from, to)
+		for k := range pts.len() {
+			vals = append(vals, pts.at(k).v)
 		}
 	}
 	if len(vals) == 0 {

@@ -95,6 +95,8 @@ type Store struct {
 	profiled map[string]int64
 	// links: the catalog's metric_evidence of each profile rule.
 	links map[string][]catalog.MetricEvidence
+	// keepOldCPU keeps CPU points until the general cut (tests compare).
+	keepOldCPU bool
 }
 
 type ruleKey struct{ rule, service string }

@@ -18,14 +18,14 @@ type span struct {
 func (st *stream) spans(from, to int64, out []span) []span {
 	pts := st.pts.live()
 	// one point before from, so the first interval inside the range is whole
-	i := sort.Search(len(pts), func(i int) bool { return pts[i].t >= from })
+	i := pts.search(from)
 	if i > 0 {
 		i--
 	}
-	j := sort.Search(len(pts), func(j int) bool { return pts[j].t > to })
-	pts = pts[i:j]
-	for k := 1; k < len(pts); k++ {
-		p0, p1 := pts[k-1], pts[k]
+	j := sort.Search(pts.len(), func(j int) bool { return pts.time(j) > to })
+	pts = pts.rangeOf(i, j)
+	for k := 1; k < pts.len(); k++ {
+		p0, p1 := pts.at(k-1), pts.at(k)
 		switch st.kind {
 		case kindCumulative:
 			switch {
@@ -57,8 +57,10 @@ func (st *stream) spans(from, to int64, out []span) []span {
 		}
 	}
 	// a delta stream's first point carries its own interval
-	if st.kind == kindDelta && len(pts) > 0 && pts[0].start != 0 && pts[0].t >= from && pts[0].v >= 0 {
-		out = append(out, span{pts[0].start, pts[0].t, pts[0].v})
+	if st.kind == kindDelta && pts.len() > 0 {
+		if p := pts.at(0); p.start != 0 && p.t >= from && p.v >= 0 {
+			out = append(out, span{p.start, p.t, p.v})
+		}
 	}
 	return out
 }
@@ -66,8 +68,8 @@ func (st *stream) spans(from, to int64, out []span) []span {
 // spacing returns the median distance between a stream's points in range.
 func (st *stream) spacings(from, to int64, out []float64) []float64 {
 	pts := st.pts.between(from, to)
-	for k := 1; k < len(pts); k++ {
-		out = append(out, float64(pts[k].t-pts[k-1].t))
+	for k := 1; k < pts.len(); k++ {
+		out = append(out, float64(pts.time(k)-pts.time(k-1)))
 	}
 	return out
 }
@@ -104,7 +106,7 @@ func (svc *service) cpuSeries(from, to int64) series {
 		if best >= 0 && st.class.src >= best {
 			continue
 		}
-		if len(st.pts.between(from, to)) >= 2 {
+		if st.pts.between(from, to).len() >= 2 {
 			best = st.class.src
 		}
 	}
@@ -199,9 +201,9 @@ func levelSeries(streams []*stream, from, to int64) series {
 	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
 	for _, st := range streams {
 		gaps = st.spacings(from, to, gaps)
-		if pts := st.pts.between(from, to); len(pts) > 0 {
-			lo = min(lo, pts[0].t)
-			hi = max(hi, pts[len(pts)-1].t)
+		if pts := st.pts.between(from, to); pts.len() > 0 {
+			lo = min(lo, pts.time(0))
+			hi = max(hi, pts.time(pts.len()-1))
 		}
 	}
 	if len(gaps) == 0 || hi <= lo {
@@ -219,7 +221,9 @@ func levelSeries(streams []*stream, from, to int64) series {
 	for _, st := range streams {
 		clear(val)
 		clear(cnt)
-		for _, p := range st.pts.between(from, to) {
+		pts := st.pts.between(from, to)
+		for n := range pts.len() {
+			p := pts.at(n)
 			k := int((p.t - lo) / step)
 			val[k] += p.v
 			cnt[k]++

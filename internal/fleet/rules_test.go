@@ -263,7 +263,7 @@ func TestCaps(t *testing.T) {
 		}
 		require.NotNil(t, only)
 		assert.Equal(t, 16, only.pts.len())
-		assert.Equal(t, int64(ts(d)), only.pts.live()[15].t)
+		assert.Equal(t, int64(ts(d)), only.pts.live().time(15))
 		// older than everything held, with no room: refused and counted
 		st.Add(batch(resource{proc("svc"), []metric{cpuTime([]sample{{at: 7 * time.Second, v: 1}}, "user")}}))
 		assert.Equal(t, int64(1), st.Dropped())
@@ -301,11 +301,11 @@ func TestPointsBuffer(t *testing.T) {
 				p.add(point{t: v, v: float64(v)})
 			}
 			var got []int64
-			for _, pt := range p.live() {
-				got = append(got, pt.t)
+			for k := range p.live().len() {
+				got = append(got, p.live().time(k))
 			}
 			assert.Equal(t, tt.want, got)
-			assert.LessOrEqual(t, len(p.pts), tt.max+tt.max/2+1, "bounded backing array")
+			assert.LessOrEqual(t, len(p.t), tt.max+tt.max/2+1, "bounded backing array")
 		})
 	}
 }

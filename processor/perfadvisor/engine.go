@@ -315,6 +315,7 @@ func (e *engine) noteCoverageLocked(cov report.Coverage) {
 
 // applyLocked runs the lifecycle and queues its changes. Caller holds e.mu.
 func (e *engine) applyLocked(at time.Time, scope findings.Scope, signals []report.Signal) {
+	renderSignals(signals, e.cfg.Limits.MaxEvidenceLength) // the tracker keeps only what events show
 	dropped, invalid := e.tracker.Dropped(), e.tracker.Invalid()
 	changes := e.tracker.Update(at, scope, signals)
 	e.tel.drop(reasonMaxFindings, e.tracker.Dropped()-dropped)

@@ -224,6 +224,13 @@ func describeLevel(f report.Finding, level float64) string {
 	}
 }
 
+// The pieces of an evidence string.
+const (
+	pieceSep    = " | "
+	frameSep    = ";"
+	shareFormat = "%.1f%% "
+)
+
 // evidenceString renders the top evidence on one line, cut to max bytes
 // (at a rune boundary) so a huge stack cannot blow up a log record.
 func evidenceString(ev []report.Evidence, max int) string {
@@ -233,24 +240,30 @@ func evidenceString(ev []report.Evidence, max int) string {
 			break
 		}
 		if i > 0 {
-			b.WriteString(" | ")
+			b.WriteString(pieceSep)
 		}
 		if e.Share != nil {
-			fmt.Fprintf(&b, "%.1f%% ", 100**e.Share)
+			fmt.Fprintf(&b, shareFormat, 100**e.Share)
 		}
-		switch {
-		case len(e.Frames) > 0:
-			b.WriteString(strings.Join(e.Frames, ";"))
-		case e.Series != "":
-			b.WriteString(e.Series)
-			if e.Value != nil {
-				fmt.Fprintf(&b, "=%.4g", *e.Value)
-			}
-		default:
-			b.WriteString(e.Description)
+		if len(e.Frames) > 0 {
+			b.WriteString(strings.Join(e.Frames, frameSep))
+		} else {
+			b.WriteString(pieceText(e))
 		}
 	}
 	return truncate(b.String(), max)
+}
+
+// pieceText is the text of an evidence piece without frames.
+func pieceText(e report.Evidence) string {
+	switch {
+	case e.Series != "" && e.Value != nil:
+		return fmt.Sprintf("%s=%.4g", e.Series, *e.Value)
+	case e.Series != "":
+		return e.Series
+	default:
+		return e.Description
+	}
 }
 
 func truncate(s string, max int) string {
