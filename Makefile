@@ -71,12 +71,12 @@ load: $(COLLECTOR)
 SOAK_FLAGS  ?= -services 100 -rate 200 -duration 10m -soak-max-growth-mb 16
 FLOOD_FLAGS ?= -flood-services 100000 -flood-batch 200 -flood-max-rss-mb 512
 
-## soak: 10 min at constant cardinality (RSS slope of the second half, bounded), then the 100,000-service flood
+## soak: 10 min at constant cardinality (RSS slope of the second half, bounded), then the floods
 soak: $(COLLECTOR)
 	$(LOAD) -mode soak $(SOAK_FLAGS)
 	$(LOAD) -mode flood $(FLOOD_FLAGS)
 
-## flood: only the 100,000-service flood of `make soak`
+## flood: only the floods of `make soak`: 100,000 services, versions and windows, 20,000 rule-raising services, each against its caps
 flood: $(COLLECTOR)
 	$(LOAD) -mode flood $(FLOOD_FLAGS)
 

@@ -13,8 +13,11 @@
 //	        are read from /proc; R rounds; prints the with/without ratios.
 //	soak    the with-perfadvisor collector alone at constant cardinality;
 //	        RSS series and the slope of its second half; fails over a bound.
-//	flood   100,000 distinct services at once; RSS must stay under a bound
-//	        and advice_dropped{reason="max_services"} must count the overflow.
+//	flood   100,000 distinct services, service versions, windows and
+//	        rule-raising services at once, each kind against a fresh
+//	        collector; RSS must stay under a bound and advice_dropped{reason}
+//	        must count the overflow of the cap each kind reaches
+//	        (max_services, max_versions, max_open_windows, max_findings).
 //	inputs  writes the CLI's measurement files (a 1M-sample pprof, a gzip
 //	        bomb, a pprof with a 2M-entry string table) into -inputs-dir.
 //
@@ -64,6 +67,7 @@ func run(args []string) error {
 	fs.IntVar(&o.floodServices, "flood-services", 100000, "flood: distinct services")
 	fs.IntVar(&o.floodBatch, "flood-batch", 200, "flood: services per request")
 	fs.DurationVar(&o.floodSettle, "flood-settle", 30*time.Second, "flood: wait after sending before the last reading")
+	fs.StringVar(&o.floodKinds, "flood-kinds", "all", "flood: all, or a comma list of services,versions,windows,findings")
 	fs.Float64Var(&o.floodMaxRSS, "flood-max-rss-mb", 512, "flood: fail when the collector's peak RSS exceeds this")
 	fs.BoolVar(&o.keepDir, "keep", false, "keep the temp dir with the collector configs and logs")
 	fs.DurationVar(&o.stopGrace, "stop-grace", 15*time.Second, "SIGTERM to SIGKILL")

@@ -164,27 +164,32 @@ func (t template) setResource(attrs pcommon.Map, i int, service string) {
 // (fallbackDuration when it has none); sample timestamps move with it.
 func restamp(pd pprofile.Profiles, end time.Time) {
 	for _, rp := range pd.ResourceProfiles().All() {
-		for _, sp := range rp.ScopeProfiles().All() {
-			for _, p := range sp.Profiles().All() {
-				d := time.Duration(p.DurationNano())
-				if d <= 0 {
-					d = fallbackDuration
-					p.SetDurationNano(uint64(d))
-				}
-				start := pcommon.NewTimestampFromTime(end.Add(-d))
-				var shift int64
-				if p.Time() != 0 {
-					shift = int64(start) - int64(p.Time())
-				}
-				p.SetTime(start)
-				if shift == 0 {
-					continue
-				}
-				for _, s := range p.Samples().All() {
-					ts := s.TimestampsUnixNano()
-					for i := 0; i < ts.Len(); i++ {
-						ts.SetAt(i, uint64(int64(ts.At(i))+shift))
-					}
+		restampResource(rp, end)
+	}
+}
+
+// restampResource is restamp for one resource's profiles.
+func restampResource(rp pprofile.ResourceProfiles, end time.Time) {
+	for _, sp := range rp.ScopeProfiles().All() {
+		for _, p := range sp.Profiles().All() {
+			d := time.Duration(p.DurationNano())
+			if d <= 0 {
+				d = fallbackDuration
+				p.SetDurationNano(uint64(d))
+			}
+			start := pcommon.NewTimestampFromTime(end.Add(-d))
+			var shift int64
+			if p.Time() != 0 {
+				shift = int64(start) - int64(p.Time())
+			}
+			p.SetTime(start)
+			if shift == 0 {
+				continue
+			}
+			for _, s := range p.Samples().All() {
+				ts := s.TimestampsUnixNano()
+				for i := 0; i < ts.Len(); i++ {
+					ts.SetAt(i, uint64(int64(ts.At(i))+shift))
 				}
 			}
 		}

@@ -28,6 +28,7 @@ type options struct {
 	floodBatch     int
 	floodSettle    time.Duration
 	floodMaxRSS    float64 // MB
+	floodKinds     string  // "all" or a comma list of floodKinds names
 	maxFixtureKB   int     // 0: every fixture
 	keepDir        bool
 	pprofDir       string // paired: CPU and heap profiles of round 1's collectors go here

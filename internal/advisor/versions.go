@@ -29,10 +29,47 @@ func (a *Advisor) VersionOf(res pcommon.Map) string {
 type Versions struct {
 	mu   sync.Mutex
 	byKV map[[2]string]*validation.Reading
+	// Bounds (0: none): versions per service and (service, version) pairs
+	// in all. A window's readings live until it closes, so a flood of
+	// version labels must stop here, not at the tracker.
+	perService, pairs int
+	count             map[string]int // versions per service, when bounded
+	dropped           int64          // batches of a version over a bound
 }
 
-// NewVersions returns an empty set.
+// NewVersions returns an empty, unbounded set (the CLI's whole input).
 func NewVersions() *Versions { return &Versions{byKV: map[[2]string]*validation.Reading{}} }
+
+// NewBoundedVersions returns an empty set that keeps at most perService
+// versions of a service and pairs (service, version) pairs; the batches of
+// the others are still analysed, their version readings dropped and counted.
+func NewBoundedVersions(perService, pairs int) *Versions {
+	v := NewVersions()
+	v.perService, v.pairs, v.count = perService, pairs, map[string]int{}
+	return v
+}
+
+// TakeDropped returns the batches refused since the last call.
+func (v *Versions) TakeDropped() int64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	n := v.dropped
+	v.dropped = 0
+	return n
+}
+
+// admit says whether the pair k may get a reading. Caller holds v.mu.
+func (v *Versions) admit(k [2]string) bool {
+	if v.count == nil {
+		return true
+	}
+	if (v.perService > 0 && v.count[k[0]] >= v.perService) || (v.pairs > 0 && len(v.byKV) >= v.pairs) {
+		v.dropped++
+		return false
+	}
+	v.count[k[0]]++
+	return true
+}
 
 // Readings returns the readings (without window times, requests or active
 // findings: the caller knows those).
@@ -91,6 +128,9 @@ func (a *Advisor) AccumulateVersion(pd pprofile.Profiles, w *attribution.Window,
 		k := [2]string{name, version}
 		r := into.byKV[k]
 		if r == nil {
+			if !into.admit(k) {
+				continue
+			}
 			r = &validation.Reading{Service: name, Version: version, Rules: map[string]validation.RuleReading{}}
 			into.byKV[k] = r
 		}

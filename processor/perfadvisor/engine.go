@@ -129,6 +129,9 @@ func (e *engine) processProfiles(_ context.Context, pd pprofile.Profiles) (pprof
 				overServices += st.DroppedServices - ds
 				sampledOut += st.SampledOut - so
 			})
+			if versions != nil {
+				e.tel.drop(reasonMaxVersions, versions.TakeDropped())
+			}
 			if ran {
 				break
 			}

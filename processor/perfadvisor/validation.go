@@ -72,7 +72,7 @@ func (e *engine) versionsLocked(start time.Time) *advisor.Versions {
 	k := start.UnixNano()
 	v, ok := e.val.open[k]
 	if !ok {
-		v = advisor.NewVersions()
+		v = advisor.NewBoundedVersions(e.cfg.Validation.MaxVersions, e.cfg.Limits.MaxServices*e.cfg.Validation.MaxVersions)
 		e.val.open[k] = v
 	}
 	return v

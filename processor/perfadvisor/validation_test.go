@@ -2,11 +2,13 @@ package perfadvisor
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -208,4 +210,30 @@ func TestValidationCPUPerRequest(t *testing.T) {
 	change, ok := validationPoint(h.mSink.AllMetrics(), metricValidationCPUChange, "", "v1", "v2")
 	require.True(t, ok, "service CPU change gauge")
 	assert.InDelta(t, 0, change, 0.05, "the same CPU (100 samples a window) for the same requests")
+}
+
+// A flood of version labels inside one open window stops at
+// validation.max_versions readings per service: the profiles are still
+// analysed, the extra versions' readings are dropped and counted.
+func TestVersionsPerWindowAreBounded(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	set := nopSettings()
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	cfg := validationConfig()
+	h := newHarness(t, cfg, set)
+	ctx := context.Background()
+	const versions = 50
+	for i := range versions {
+		require.NoError(t, h.profiles.ConsumeProfiles(ctx, versioned("search", fmt.Sprintf("v%d", i), 0, 30)))
+	}
+	e := h.engine()
+	e.mu.Lock()
+	var kept int
+	for _, vs := range e.val.open {
+		kept += len(vs.Readings())
+	}
+	e.mu.Unlock()
+	assert.Equal(t, cfg.Validation.MaxVersions, kept)
+	assert.Equal(t, int64(versions-cfg.Validation.MaxVersions), droppedByReason(t, tel)[reasonMaxVersions])
 }
