@@ -99,11 +99,17 @@ func (m *message) memoKey(h uint64, name, file string, hint framename.Dialect) f
 	return fnMemo{set: true, hint: hint, dialect: v.dialect, cls: m.intern(v.effect, v.ehash)}
 }
 
+// rlock takes the class cache's read lock unless the message holds it. The
+// check is inlined; the lock is taken once per message.
 func (m *message) rlock() {
 	if !m.rlocked {
-		m.a.cache.mu.RLock()
-		m.rlocked = true
+		m.rlockSlow()
 	}
+}
+
+func (m *message) rlockSlow() {
+	m.a.cache.mu.RLock()
+	m.rlocked = true
 }
 
 // releaseCache drops the read lock a message may hold.

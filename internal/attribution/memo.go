@@ -313,7 +313,7 @@ func (m *message) function(fi int32, hint framename.Dialect) (fnMemo, bool) {
 	if !ok1 || !ok2 {
 		return fnMemo{}, false
 	}
-	v := m.memoKey(key(m.hashStr(ni, name), m.hashStr(fli, file), hint), name, file, hint)
+	v := m.memoKey(key(m.a.cache.hashString(name), m.hashStr(fli, file), hint), name, file, hint)
 	if !fm.set {
 		*fm = v
 	}
@@ -326,14 +326,16 @@ type strHash struct {
 	h   uint64
 }
 
-// hashStr is the cache hash of string i, s: files are shared by many
-// functions, and a name by its variants, so each is hashed once per message.
+// hashStr is the cache hash of string i, s: a file is shared by many
+// functions, so it is hashed once per message. (Names are mostly distinct:
+// they are hashed directly.)
 func (m *message) hashStr(i int32, s string) uint64 {
-	e := &m.strHash[i]
-	if e.gen != m.gen {
-		e.gen, e.h = m.gen, m.a.cache.hashString(s)
+	if e := &m.strHash[i]; e.gen == m.gen {
+		return e.h
 	}
-	return e.h
+	h := m.a.cache.hashString(s)
+	m.strHash[i] = strHash{gen: m.gen, h: h}
+	return h
 }
 
 func sameDialect(frames []slot) bool {
@@ -381,5 +383,5 @@ func (m *message) class(fi int32, hint framename.Dialect) (*fnClass, bool) {
 	if !ok1 || !ok2 {
 		return nil, false
 	}
-	return m.classify(key(m.hashStr(ni, name), m.hashStr(fli, file), hint), name, file, hint), true
+	return m.classify(key(m.a.cache.hashString(name), m.hashStr(fli, file), hint), name, file, hint), true
 }
