@@ -43,8 +43,10 @@ const (
 	recEffect  = 6 * 8 // ehash, then excl, arm, armCut, cut, tags
 )
 
-// maxArena keeps record offsets/8 within a slot's 32 bits.
-const maxArena = 1 << 34
+// maxArena bounds the records' bytes too (a slot holds offset/8 in 32 bits,
+// up to 32 GiB): a cache of huge names starts over rather than grow. At the
+// default MaxFunctions and ~100-byte records the arena holds ~26 MiB.
+const maxArena = 1 << 28
 
 const minFnSlots = 1 << 10
 
