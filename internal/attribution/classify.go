@@ -72,18 +72,20 @@ func (m *message) classify(h uint64, name, file string, hint framename.Dialect) 
 		return c.class(off)
 	}
 	m.releaseCache()
-	return c.put(h, name, file, hint, m.a.compute(name, file, hint))
+	v, _ := c.put(h, name, file, hint, m.a.compute(name, file, hint))
+	return v
 }
 
 // memoOf is a function's class as the message's frames hold it: its
 // dialect and its effect interned.
 func (m *message) memoOf(name, file string, hint framename.Dialect) fnMemo {
 	c := m.a.cache
-	return m.memoKey(key(c.hashString(name), c.hashString(file), hint), name, file, hint)
+	fm, _ := m.memoKey(key(c.hashString(name), c.hashString(file), hint), name, file, hint)
+	return fm
 }
 
-// memoKey is memoOf with the key hash h computed.
-func (m *message) memoKey(h uint64, name, file string, hint framename.Dialect) fnMemo {
+// memoKey is memoOf with the key hash h computed, and where the class is.
+func (m *message) memoKey(h uint64, name, file string, hint framename.Dialect) (fnMemo, fnRef) {
 	c := m.a.cache
 	m.rlock()
 	if off := c.lookup(h, name, file, hint); off >= 0 {
@@ -92,11 +94,11 @@ func (m *message) memoKey(h uint64, name, file string, hint framename.Dialect) f
 		if r[recPlain] == 0 {
 			fm.cls = m.intern(c.effect(off))
 		}
-		return fm
+		return fm, c.ref(off)
 	}
 	m.releaseCache()
-	v := c.put(h, name, file, hint, m.a.compute(name, file, hint))
-	return fnMemo{set: true, hint: hint, dialect: v.dialect, cls: m.intern(v.effect, v.ehash)}
+	v, ref := c.put(h, name, file, hint, m.a.compute(name, file, hint))
+	return fnMemo{set: true, hint: hint, dialect: v.dialect, cls: m.intern(v.effect, v.ehash)}, ref
 }
 
 // rlock takes the class cache's read lock unless the message holds it. The

@@ -113,14 +113,33 @@ func (c *fnCache) class(off int) *fnClass {
 	return c.classes[binary.LittleEndian.Uint32(c.arena[off+recClass:])]
 }
 
+// fnRef names a record as of one generation of the cache (it starts over
+// when full), so a message can find a class again without a look-up.
+type fnRef struct {
+	rec uint32 // offset/8+1; 0: none
+	gen uint32 // resets, truncated: a stale ref is one 2^32 resets old
+}
+
+// ref is the reference of the record at off; it needs the read lock held.
+func (c *fnCache) ref(off int) fnRef { return fnRef{rec: uint32(off/8) + 1, gen: uint32(c.resets)} }
+
+// classOf is the class ref names, nil if the cache has started over since;
+// it needs the read lock held.
+func (c *fnCache) classOf(r fnRef) *fnClass {
+	if r.rec == 0 || r.gen != uint32(c.resets) {
+		return nil
+	}
+	return c.class(int(r.rec-1) * 8)
+}
+
 func pad8(n int) int { return (n + 7) &^ 7 }
 
 // put adds v as the class of (name, file, hint), whose key hash is h.
-func (c *fnCache) put(h uint64, name, file string, hint framename.Dialect, v *fnClass) *fnClass {
+func (c *fnCache) put(h uint64, name, file string, hint framename.Dialect, v *fnClass) (*fnClass, fnRef) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if off := c.lookup(h, name, file, hint); off >= 0 {
-		return c.class(off) // another message classified it meanwhile
+		return c.class(off), c.ref(off) // another message classified it meanwhile
 	}
 	size := recKey + pad8(len(name)+len(file))
 	plain := v.effect == (effect{})
@@ -160,7 +179,7 @@ func (c *fnCache) put(h uint64, name, file string, hint framename.Dialect, v *fn
 	}
 	c.classes = append(c.classes, v)
 	c.insert(h, off)
-	return v
+	return v, c.ref(off)
 }
 
 func (c *fnCache) insert(h uint64, off int) {

@@ -42,14 +42,20 @@ func TestFnCacheKeys(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newFnCache(tc.max)
 			h := func(k fn) uint64 { return key(c.hashString(k.name), c.hashString(k.file), k.hint) }
+			var refs []fnRef
 			for i, k := range keys {
 				v := &fnClass{dialect: framename.Dialect(i % 8), effect: effect{arm: uint64(i)}}
 				v.ehash = v.effect.hash()
-				require.Same(t, v, c.put(h(k), k.name, k.file, k.hint, v))
-				require.Same(t, v, c.put(h(k), k.name, k.file, k.hint, &fnClass{}), "a second put keeps the first class")
+				got, ref := c.put(h(k), k.name, k.file, k.hint, v)
+				require.Same(t, v, got)
+				again, ref2 := c.put(h(k), k.name, k.file, k.hint, &fnClass{})
+				require.Same(t, v, again, "a second put keeps the first class")
+				require.Equal(t, ref, ref2)
 				off := c.lookup(h(k), k.name, k.file, k.hint)
 				require.GreaterOrEqual(t, off, 0, "%+v", k)
 				require.Same(t, v, c.class(off))
+				require.Same(t, v, c.classOf(ref))
+				refs = append(refs, ref)
 				if i > 0 {
 					e, eh := c.effect(off)
 					require.Equal(t, v.effect, e)
@@ -57,6 +63,14 @@ func TestFnCacheKeys(t *testing.T) {
 				}
 			}
 			require.Equal(t, tc.resets, c.resets)
+			// A reference from before the cache started over names nothing.
+			for i, r := range refs {
+				if i < len(refs)-c.len() {
+					require.Nil(t, c.classOf(r), i)
+				} else {
+					require.NotNil(t, c.classOf(r), i)
+				}
+			}
 			// The entries since the last reset are all there, each found by its own key only.
 			kept := keys[len(keys)-c.len():]
 			require.Len(t, kept, len(keys)-int(tc.resets)*tc.max)

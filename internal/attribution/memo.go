@@ -26,6 +26,7 @@ type message struct {
 
 	frameTypes map[int32]framename.Dialect // attribute index → dialect, for profile.frame.type
 	fnMemo     []fnMemo
+	fnRefs     []fnRef                     // per function whose fnMemo is set: its class in the cache
 	noName     [framename.Other + 1]fnMemo // unsymbolized frames, by frame type
 	locs       []locMemo
 	locInfo    []uint32 // per location: lk* bits, what the stack walk needs of it
@@ -115,7 +116,8 @@ func getMessage(a *Analyzer, d pprofile.ProfilesDictionary) *message {
 	m.maps = d.MappingTable()
 	m.nStr = m.strs.Len()
 	m.fnMemo = resize(m.fnMemo, m.fns.Len())
-	m.locs = grow(m.locs, m.locTab.Len()) // read only where locInfo says resolved
+	m.fnRefs = grow(m.fnRefs, m.fns.Len()) // read only where fnMemo is set
+	m.locs = grow(m.locs, m.locTab.Len())  // read only where locInfo says resolved
 	m.locInfo = resize(m.locInfo, m.locTab.Len())
 	m.locID = grow(m.locID, m.locTab.Len()) // read only where locInfo has lkOne
 	m.unnamed = resize(m.unnamed, m.locTab.Len())
@@ -148,7 +150,7 @@ func putMessage(m *message) {
 		stackCPU: m.stackCPU, touched: m.touched[:0], frameTypes: m.frameTypes, aggTab: m.aggTab, aggs: m.aggs[:0], top: m.top,
 		rtl: m.rtl[:0], frameBuf: m.frameBuf[:0], keyBuf: m.keyBuf[:0],
 		classes: m.classes[:0], clsTab: m.clsTab, locInfo: m.locInfo, locID: m.locID, unnamed: m.unnamed,
-		native: natives{names: m.native.names[:0], index: m.native.index}, strHash: m.strHash, gen: m.gen}
+		native: natives{names: m.native.names[:0], index: m.native.index}, strHash: m.strHash, gen: m.gen, fnRefs: m.fnRefs}
 	messagePool.Put(m)
 }
 
@@ -313,9 +315,10 @@ func (m *message) function(fi int32, hint framename.Dialect) (fnMemo, bool) {
 	if !ok1 || !ok2 {
 		return fnMemo{}, false
 	}
-	v := m.memoKey(key(m.a.cache.hashString(name), m.hashStr(fli, file), hint), name, file, hint)
+	v, ref := m.memoKey(key(m.a.cache.hashString(name), m.hashStr(fli, file), hint), name, file, hint)
 	if !fm.set {
 		*fm = v
+		m.fnRefs[fi] = ref
 	}
 	return v, true
 }
@@ -375,6 +378,13 @@ func (m *message) class(fi int32, hint framename.Dialect) (*fnClass, bool) {
 	if fi < 0 {
 		name := m.symbolized(fi)
 		return m.classify(key(m.a.cache.hashString(name), 0, hint), name, "", hint), true
+	}
+	// The memo found the class a moment ago: no second look-up.
+	if fm := &m.fnMemo[fi]; fm.set && fm.hint == hint {
+		m.rlock()
+		if v := m.a.cache.classOf(m.fnRefs[fi]); v != nil {
+			return v, true
+		}
 	}
 	f := m.fns.At(int(fi))
 	ni, fli := f.NameStrindex(), f.FilenameStrindex()
