@@ -159,7 +159,14 @@ func (c *fnCache) put(h uint64, name, file string, hint framename.Dialect, v *fn
 	}
 	off := len(c.arena)
 	// The key bytes are copied: the cache never pins a decoded message's memory.
-	c.arena = append(c.arena, make([]byte, size)...)
+	if len(c.arena)+size > cap(c.arena) {
+		// Doubling: append grows large slices by a quarter, copying the arena often.
+		a := make([]byte, len(c.arena), max(min(2*cap(c.arena), maxArena), len(c.arena)+size, 1<<14))
+		copy(a, c.arena)
+		c.arena = a
+	}
+	c.arena = c.arena[:len(c.arena)+size]
+	clear(c.arena[off:]) // reused after a reset
 	r := c.arena[off:]
 	binary.LittleEndian.PutUint64(r[recHash:], h)
 	binary.LittleEndian.PutUint32(r[recLens:], uint32(len(name)))
