@@ -2,7 +2,6 @@ package attribution
 
 import (
 	"strings"
-	"sync"
 
 	"github.com/perfadvisor/perfadvisor/internal/catalog"
 	"github.com/perfadvisor/perfadvisor/internal/framename"
@@ -63,103 +62,56 @@ func (e *effect) hash() uint64 {
 	return mix(mix(mix(mix(mix(fnvOffset, e.excl), e.arm), e.armCut), e.cut), e.tags)
 }
 
-// fnEntry is one (file, frame type) variant of a function name in the cache,
-// with what a message's memo needs of its class copied in (a look-up touches
-// no more memory). Entries are never modified once in the cache.
-type fnEntry struct {
-	file    string
-	next    *fnEntry
-	class   *fnClass
-	hint    framename.Dialect
-	dialect framename.Dialect
-	ehash   uint64
-	effect  effect
-}
-
-// fnChunk: entries are allocated in chunks, so the cache is compact and
-// entries inserted together (one message's functions) sit together.
-const fnChunk = 128
-
-// fnCache is bounded: when full it starts over, which costs one
-// re-classification per function rather than unbounded memory. It is keyed
-// by name alone (a string map hashes one string; a struct key hashes two
-// and compares through a generic equality) with the few (file, frame type)
-// variants of a name chained behind it.
-type fnCache struct {
-	mu     sync.RWMutex
-	m      map[string]*fnEntry
-	n      int // entries, variants included
-	max    int
-	resets int64
-	free   []fnEntry // the current chunk's unused entries
-}
-
-func newFnCache(max int) *fnCache { return &fnCache{m: make(map[string]*fnEntry), max: max} }
-
-// lookup needs the read lock held.
-func (c *fnCache) lookup(name, file string, hint framename.Dialect) *fnEntry {
-	for e := c.m[name]; e != nil; e = e.next {
-		if e.hint == hint && e.file == file {
-			return e
-		}
-	}
-	return nil
-}
-
-func (c *fnCache) put(name, file string, hint framename.Dialect, v *fnClass) *fnEntry {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old := c.lookup(name, file, hint); old != nil {
-		return old // another message classified it meanwhile
-	}
-	if c.n >= c.max {
-		c.m = make(map[string]*fnEntry)
-		c.n = 0
-		c.resets++
-		c.free = nil
-	}
-	// Clone so the cache never pins a decoded message's memory.
-	head, ok := c.m[name]
-	if !ok {
-		name = strings.Clone(name)
-	}
-	if len(c.free) == 0 {
-		c.free = make([]fnEntry, min(fnChunk, max(c.max-c.n, 1)))
-	}
-	e := &c.free[0]
-	c.free = c.free[1:]
-	*e = fnEntry{file: strings.Clone(file), next: head, class: v, hint: hint, dialect: v.dialect, ehash: v.ehash, effect: v.effect}
-	c.m[name] = e
-	c.n++
-	return e
-}
-
-func (c *fnCache) len() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.n
-}
-
-// classify returns the cached class of a function for one message: the
+// classify returns the cached class of a function (key hash h) for one message: the
 // message keeps the cache's read lock between look-ups (a read lock per
 // function would cost more than the look-up) and drops it to insert.
-func (m *message) classify(name, file string, hint framename.Dialect) *fnClass {
-	return m.classifyEntry(name, file, hint).class
+func (m *message) classify(h uint64, name, file string, hint framename.Dialect) *fnClass {
+	c := m.a.cache
+	m.rlock()
+	if off := c.lookup(h, name, file, hint); off >= 0 {
+		return c.class(off)
+	}
+	m.releaseCache()
+	v, _ := c.put(h, name, file, hint, m.a.compute(name, file, hint))
+	return v
 }
 
-// classifyEntry is classify returning the cache entry.
-func (m *message) classifyEntry(name, file string, hint framename.Dialect) *fnEntry {
+// memoOf is a function's class as the message's frames hold it: its
+// dialect and its effect interned.
+func (m *message) memoOf(name, file string, hint framename.Dialect) fnMemo {
 	c := m.a.cache
+	fm, _ := m.memoKey(key(c.hashString(name), c.hashString(file), hint), name, file, hint)
+	return fm
+}
+
+// memoKey is memoOf with the key hash h computed, and where the class is.
+func (m *message) memoKey(h uint64, name, file string, hint framename.Dialect) (fnMemo, fnRef) {
+	c := m.a.cache
+	m.rlock()
+	if off := c.lookup(h, name, file, hint); off >= 0 {
+		r := c.arena[off : off+recKey]
+		fm := fnMemo{set: true, hint: hint, dialect: framename.Dialect(r[recDialect])}
+		if r[recPlain] == 0 {
+			fm.cls = m.intern(c.effect(off))
+		}
+		return fm, c.ref(off)
+	}
+	m.releaseCache()
+	v, ref := c.put(h, name, file, hint, m.a.compute(name, file, hint))
+	return fnMemo{set: true, hint: hint, dialect: v.dialect, cls: m.intern(v.effect, v.ehash)}, ref
+}
+
+// rlock takes the class cache's read lock unless the message holds it. The
+// check is inlined; the lock is taken once per message.
+func (m *message) rlock() {
 	if !m.rlocked {
-		c.mu.RLock()
-		m.rlocked = true
+		m.rlockSlow()
 	}
-	if v := c.lookup(name, file, hint); v != nil {
-		return v
-	}
-	c.mu.RUnlock()
-	m.rlocked = false
-	return c.put(name, file, hint, m.a.compute(name, file, hint))
+}
+
+func (m *message) rlockSlow() {
+	m.a.cache.mu.RLock()
+	m.rlocked = true
 }
 
 // releaseCache drops the read lock a message may hold.

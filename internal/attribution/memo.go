@@ -26,6 +26,7 @@ type message struct {
 
 	frameTypes map[int32]framename.Dialect // attribute index → dialect, for profile.frame.type
 	fnMemo     []fnMemo
+	fnRefs     []fnRef                     // per function whose fnMemo is set: its class in the cache
 	noName     [framename.Other + 1]fnMemo // unsymbolized frames, by frame type
 	locs       []locMemo
 	locInfo    []uint32 // per location: lk* bits, what the stack walk needs of it
@@ -47,12 +48,14 @@ type message struct {
 	touched  []int32
 	aggTab   hashTable
 	aggs     []agg
-	top      []agg    // flushEvidence: the heaviest windows per rule
-	rtl      []slot   // evidenceFrames: a stack root→leaf
-	frameBuf []string // evidenceFrames: its window's names
-	keyBuf   []byte   // addCandidate: the window's key
-	rlocked  bool     // holds the class cache's read lock
-	resolved bool     // every location resolved
+	top      []agg     // flushEvidence: the heaviest windows per rule
+	rtl      []slot    // evidenceFrames: a stack root→leaf
+	frameBuf []string  // evidenceFrames: its window's names
+	keyBuf   []byte    // addCandidate: the window's key
+	strHash  []strHash // per string: its class-cache hash, once per message
+	gen      uint32    // this use of the pooled message, for strHash
+	rlocked  bool      // holds the class cache's read lock
+	resolved bool      // every location resolved
 }
 
 // slot is one frame of a location (a line: inlined frames are separate).
@@ -113,7 +116,8 @@ func getMessage(a *Analyzer, d pprofile.ProfilesDictionary) *message {
 	m.maps = d.MappingTable()
 	m.nStr = m.strs.Len()
 	m.fnMemo = resize(m.fnMemo, m.fns.Len())
-	m.locs = grow(m.locs, m.locTab.Len()) // read only where locInfo says resolved
+	m.fnRefs = grow(m.fnRefs, m.fns.Len()) // read only where fnMemo is set
+	m.locs = grow(m.locs, m.locTab.Len())  // read only where locInfo says resolved
 	m.locInfo = resize(m.locInfo, m.locTab.Len())
 	m.locID = grow(m.locID, m.locTab.Len()) // read only where locInfo has lkOne
 	m.unnamed = resize(m.unnamed, m.locTab.Len())
@@ -127,6 +131,12 @@ func getMessage(a *Analyzer, d pprofile.ProfilesDictionary) *message {
 	m.clsTab.reset(0)
 	m.touched = m.touched[:0]
 	clear(m.frameTypes)
+	m.gen++
+	if m.gen == 0 { // wrapped: an old stamp could look current
+		clear(m.strHash)
+		m.gen = 1
+	}
+	m.strHash = grow(m.strHash, m.nStr) // read only where stamped with gen
 	return m
 }
 
@@ -140,7 +150,7 @@ func putMessage(m *message) {
 		stackCPU: m.stackCPU, touched: m.touched[:0], frameTypes: m.frameTypes, aggTab: m.aggTab, aggs: m.aggs[:0], top: m.top,
 		rtl: m.rtl[:0], frameBuf: m.frameBuf[:0], keyBuf: m.keyBuf[:0],
 		classes: m.classes[:0], clsTab: m.clsTab, locInfo: m.locInfo, locID: m.locID, unnamed: m.unnamed,
-		native: natives{names: m.native.names[:0], index: m.native.index}}
+		native: natives{names: m.native.names[:0], index: m.native.index}, strHash: m.strHash, gen: m.gen, fnRefs: m.fnRefs}
 	messagePool.Put(m)
 }
 
@@ -237,7 +247,7 @@ func (m *message) loc(li int32) (*locMemo, bool) {
 	}
 	if lines.Len() == 0 {
 		if fn, ok := m.nativeName(l, hint); ok {
-			fm := m.memo(m.classifyEntry(m.symbolized(fn), "", hint), hint)
+			fm := m.memoOf(m.symbolized(fn), "", hint)
 			m.slab = append(m.slab, slot{fn: fn, cls: fm.cls, dialect: fm.dialect, hint: hint})
 		}
 	}
@@ -247,7 +257,7 @@ func (m *message) loc(li int32) (*locMemo, bool) {
 		m.unnamed[li] = hint == framename.Native || hint == framename.Unknown
 		fm := &m.noName[hint]
 		if !fm.set {
-			*fm = m.memo(m.classifyEntry("", "", hint), hint)
+			*fm = m.memoOf("", "", hint)
 		}
 		m.slab = append(m.slab, slot{fn: -1, cls: fm.cls, dialect: fm.dialect, hint: hint})
 	}
@@ -299,16 +309,36 @@ func (m *message) function(fi int32, hint framename.Dialect) (fnMemo, bool) {
 		return *fm, true
 	}
 	f := m.fns.At(int(fi))
-	name, ok1 := m.str(f.NameStrindex())
-	file, ok2 := m.str(f.FilenameStrindex())
+	ni, fli := f.NameStrindex(), f.FilenameStrindex()
+	name, ok1 := m.str(ni)
+	file, ok2 := m.str(fli)
 	if !ok1 || !ok2 {
 		return fnMemo{}, false
 	}
-	v := m.memo(m.classifyEntry(name, file, hint), hint)
+	v, ref := m.memoKey(key(m.a.cache.hashString(name), m.hashStr(fli, file), hint), name, file, hint)
 	if !fm.set {
 		*fm = v
+		m.fnRefs[fi] = ref
 	}
 	return v, true
+}
+
+// strHash is a string's hash stamped with the message use that computed it.
+type strHash struct {
+	gen uint32
+	h   uint64
+}
+
+// hashStr is the cache hash of string i, s: a file is shared by many
+// functions, so it is hashed once per message. (Names are mostly distinct:
+// they are hashed directly.)
+func (m *message) hashStr(i int32, s string) uint64 {
+	if e := &m.strHash[i]; e.gen == m.gen {
+		return e.h
+	}
+	h := m.a.cache.hashString(s)
+	m.strHash[i] = strHash{gen: m.gen, h: h}
+	return h
 }
 
 func sameDialect(frames []slot) bool {
@@ -318,11 +348,6 @@ func sameDialect(frames []slot) bool {
 		}
 	}
 	return true
-}
-
-// memo is a class as the message's frames hold it: its effect interned.
-func (m *message) memo(c *fnEntry, hint framename.Dialect) fnMemo {
-	return fnMemo{set: true, hint: hint, dialect: c.dialect, cls: m.intern(c.effect, c.ehash)}
 }
 
 // intern returns the index of effect e (hash h) in m.classes, adding it if new.
@@ -351,13 +376,22 @@ func (m *message) intern(e effect, h uint64) uint32 {
 // class resolves a function's cached class (names for evidence included).
 func (m *message) class(fi int32, hint framename.Dialect) (*fnClass, bool) {
 	if fi < 0 {
-		return m.classify(m.symbolized(fi), "", hint), true
+		name := m.symbolized(fi)
+		return m.classify(key(m.a.cache.hashString(name), 0, hint), name, "", hint), true
+	}
+	// The memo found the class a moment ago: no second look-up.
+	if fm := &m.fnMemo[fi]; fm.set && fm.hint == hint {
+		m.rlock()
+		if v := m.a.cache.classOf(m.fnRefs[fi]); v != nil {
+			return v, true
+		}
 	}
 	f := m.fns.At(int(fi))
-	name, ok1 := m.str(f.NameStrindex())
-	file, ok2 := m.str(f.FilenameStrindex())
+	ni, fli := f.NameStrindex(), f.FilenameStrindex()
+	name, ok1 := m.str(ni)
+	file, ok2 := m.str(fli)
 	if !ok1 || !ok2 {
 		return nil, false
 	}
-	return m.classify(name, file, hint), true
+	return m.classify(key(m.a.cache.hashString(name), m.hashStr(fli, file), hint), name, file, hint), true
 }

@@ -70,7 +70,7 @@ func (m *message) stack(si int32) *stackMemo {
 		if uint(li) >= uint(len(infos)) {
 			return nil
 		}
-		k := infos[li]
+		k := infos[uint(li)] // the check above, proved: no second one
 		if k&lkIdle == 0 {
 			break
 		}
@@ -81,7 +81,7 @@ func (m *message) stack(si int32) *stackMemo {
 		if uint(li) >= uint(len(infos)) {
 			return nil
 		}
-		k := infos[li]
+		k := infos[uint(li)] // the check above, proved: no second one
 		dialects |= 1 << (k & lkDialect)
 		if k&skip != 0 {
 			// Runs of skipped frames: an inner loop keeps the rule state out of registers.
@@ -90,7 +90,7 @@ func (m *message) stack(si int32) *stackMemo {
 				if uint(li) >= uint(len(infos)) {
 					return nil
 				}
-				k = infos[li]
+				k = infos[uint(li)]
 				dialects |= 1 << (k & lkDialect)
 				if k&skip == 0 {
 					break
@@ -122,7 +122,7 @@ func (m *message) stack(si int32) *stackMemo {
 		cut |= now & e.armCut
 		tags |= e.tags
 		for r := now; r != 0; r &= r - 1 {
-			m.armLoc[bits.TrailingZeros64(r)] = int32(i)
+			m.armLoc[bits.TrailingZeros64(r)&63] = int32(i) // r != 0: below 64
 		}
 		if armed != 0 {
 			skip = lkPlain // below a root, cut-offs matter
